@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { batchSchema, PROTOCOL_VERSION } from './index.js';
+
+function batchWith(events: unknown[]) {
+  return {
+    v: PROTOCOL_VERSION,
+    appId: 'shop-web',
+    sessionId: '2b1c4c3e-9f0a-4c5e-8d3b-1a2b3c4d5e6f',
+    tabId: 'tab_0123456789',
+    clientId: 'client_0123456789',
+    events,
+  };
+}
+
+describe('batchSchema', () => {
+  it('accepts every event type', () => {
+    const ts = 1_700_000_000_000;
+    const events = [
+      { id: 'evt_00000001', type: 'session_start', ts },
+      { id: 'evt_00000002', type: 'activity', ts, data: { kind: 'pointer', count: 3 } },
+      { id: 'evt_00000003', type: 'idle', ts },
+      { id: 'evt_00000004', type: 'active', ts, data: { idleMs: 5000 } },
+      { id: 'evt_00000005', type: 'heartbeat', ts, data: { tabs: 2 } },
+      { id: 'evt_00000006', type: 'tab_opened', ts, data: { tabs: 2 } },
+      { id: 'evt_00000007', type: 'tab_closed', ts, data: { tabs: 1 } },
+      { id: 'evt_00000008', type: 'page_view', ts, data: { url: 'https://example.com/a' } },
+      { id: 'evt_00000009', type: 'custom', ts, data: { name: 'checkout', props: { n: 1 } } },
+      { id: 'evt_00000010', type: 'session_end', ts, data: { reason: 'logout' } },
+    ];
+
+    const result = batchSchema.safeParse(batchWith(events));
+
+    expect(result.success).toBe(true);
+    expect(result.data?.events).toHaveLength(10);
+  });
+
+  it('converts ISO timestamps with offsets to UTC epoch ms', () => {
+    const event = { id: 'evt_00000001', type: 'idle', ts: '2026-01-01T01:00:00+01:00' };
+
+    const batch = batchSchema.parse(batchWith([event]));
+
+    expect(batch.events[0]?.ts).toBe(Date.UTC(2026, 0, 1, 0, 0, 0));
+  });
+
+  it('names the path of an unknown event type', () => {
+    const result = batchSchema.safeParse(batchWith([{ id: 'evt_00000001', type: 'nope', ts: 1 }]));
+
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]?.path).toEqual(['events', 0, 'type']);
+  });
+
+  it('rejects control characters and lone surrogates', () => {
+    for (const userId of ['a\u0000b', 'a\ud800b']) {
+      const result = batchSchema.safeParse({ ...batchWith([{ id: 'evt_00000001', type: 'idle', ts: 1 }]), userId });
+
+      expect(result.success, JSON.stringify(userId)).toBe(false);
+      expect(result.error?.issues[0]?.path).toEqual(['userId']);
+    }
+  });
+});
