@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from './config.js';
+
+describe('loadConfig', () => {
+  it('config applies documented defaults', () => {
+    const config = loadConfig({});
+
+    expect(config.port).toBe(8787);
+    expect(config.host).toBe('127.0.0.1');
+    expect(config.databasePath).toBe('./data/process-sessions.duckdb');
+    expect(config.adminToken).toBeUndefined();
+    expect(config.allowedOrigins).toEqual(['http://127.0.0.1:8787', 'http://localhost:8787']);
+    expect(config.idleTimeoutMs).toBe(30 * 60_000);
+    expect(config.absoluteTimeoutMs).toBe(12 * 3_600_000);
+    expect(config.warningMs).toBe(60_000);
+    expect(config.heartbeatMs).toBe(30_000);
+    expect(config.sweepIntervalMs).toBe(10_000);
+    expect(config.logLevel).toBe('info');
+  });
+
+  it('config reads every variable', () => {
+    const config = loadConfig({
+      PORT: '0',
+      HOST: '0.0.0.0',
+      DATABASE_PATH: '/tmp/x.duckdb',
+      ADMIN_TOKEN: 'abcdefghijklmnop',
+      ALLOWED_ORIGINS: 'https://shop.example, http://localhost:3000',
+      IDLE_TIMEOUT_MS: '5000',
+      ABSOLUTE_TIMEOUT_MS: '60000',
+      WARNING_MS: '1000',
+      HEARTBEAT_MS: '2000',
+      SWEEP_INTERVAL_MS: '100',
+      LOG_LEVEL: 'DEBUG',
+    });
+
+    expect(config.port).toBe(0);
+    expect(config.host).toBe('0.0.0.0');
+    expect(config.adminToken).toBe('abcdefghijklmnop');
+    expect(config.allowedOrigins).toEqual(['https://shop.example', 'http://localhost:3000']);
+    expect(config.idleTimeoutMs).toBe(5000);
+    expect(config.absoluteTimeoutMs).toBe(60_000);
+    expect(config.warningMs).toBe(1000);
+    expect(config.logLevel).toBe('debug');
+  });
+
+  it('config accepts wildcard origin', () => {
+    expect(loadConfig({ ALLOWED_ORIGINS: '*' }).allowedOrigins).toBe('*');
+  });
+
+  it('config errors name the variable', () => {
+    const cases: Array<[NodeJS.ProcessEnv, RegExp]> = [
+      [{ PORT: '70000' }, /^PORT must be an integer from 0 to 65535, received "70000"/],
+      [{ PORT: 'http' }, /^PORT must be/],
+      [{ IDLE_TIMEOUT_MS: '50' }, /^IDLE_TIMEOUT_MS must be an integer from 1000 to 604800000/],
+      [{ IDLE_TIMEOUT_MS: '1.5e4' }, /^IDLE_TIMEOUT_MS must be/],
+      [{ ABSOLUTE_TIMEOUT_MS: '-1' }, /^ABSOLUTE_TIMEOUT_MS must be/],
+      [{ HEARTBEAT_MS: '999' }, /^HEARTBEAT_MS must be an integer from 1000/],
+      [{ SWEEP_INTERVAL_MS: '10' }, /^SWEEP_INTERVAL_MS must be an integer from 100/],
+      [{ ADMIN_TOKEN: 'short' }, /^ADMIN_TOKEN must be at least 16 characters/],
+      [{ LOG_LEVEL: 'loud' }, /^LOG_LEVEL must be one of trace, debug/],
+      [{ ALLOWED_ORIGINS: 'https://a.example/path' }, /^ALLOWED_ORIGINS must be "\*" or/],
+      [{ ALLOWED_ORIGINS: 'ftp://a.example' }, /received "ftp:\/\/a.example"/],
+      [{ WARNING_MS: '60000', IDLE_TIMEOUT_MS: '60000' }, /^WARNING_MS must be less than IDLE_TIMEOUT_MS/],
+      [
+        { IDLE_TIMEOUT_MS: '7200000', ABSOLUTE_TIMEOUT_MS: '3600000' },
+        /^ABSOLUTE_TIMEOUT_MS must be at least IDLE_TIMEOUT_MS/,
+      ],
+    ];
+
+    for (const [env, message] of cases) {
+      expect(() => loadConfig(env), JSON.stringify(env)).toThrow(message);
+    }
+  });
+
+  it('config error hides admin token', () => {
+    expect(() => loadConfig({ ADMIN_TOKEN: 'secret value' })).toThrow(/received 12 characters/);
+    expect(() => loadConfig({ ADMIN_TOKEN: 'secret value' })).not.toThrow(/secret/);
+  });
+});

@@ -1,0 +1,107 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { toNumber } from './rows.js';
+
+/** One schema change, applied once in its own transaction. */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/**
+ * Schema history; append new migrations, never edit an applied one.
+ * Every timestamp column is BIGINT epoch milliseconds (UTC), which avoids
+ * time zone conversions and converts to a JS number without loss.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'create sessions, events and settings',
+    sql: `
+      CREATE TABLE sessions (
+        id VARCHAR PRIMARY KEY,
+        app_id VARCHAR NOT NULL,
+        client_id VARCHAR NOT NULL,
+        user_id VARCHAR,
+        user_group VARCHAR,
+        started_at BIGINT NOT NULL,
+        last_activity_at BIGINT NOT NULL,
+        last_seen_at BIGINT NOT NULL,
+        ended_at BIGINT,
+        end_reason VARCHAR,
+        end_note VARCHAR,
+        tabs_now INTEGER NOT NULL,
+        max_tabs INTEGER NOT NULL,
+        interactions BIGINT NOT NULL,
+        page_views INTEGER NOT NULL,
+        engaged_ms BIGINT NOT NULL,
+        idle_ms BIGINT NOT NULL,
+        event_count INTEGER NOT NULL,
+        idle_timeout_ms BIGINT NOT NULL,
+        absolute_timeout_ms BIGINT NOT NULL,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL
+      );
+      CREATE TABLE events (
+        id VARCHAR PRIMARY KEY,
+        session_id VARCHAR NOT NULL,
+        tab_id VARCHAR NOT NULL,
+        app_id VARCHAR NOT NULL,
+        type VARCHAR NOT NULL,
+        client_ts BIGINT NOT NULL,
+        ts BIGINT NOT NULL,
+        received_at BIGINT NOT NULL,
+        data JSON
+      );
+      CREATE TABLE settings (
+        key VARCHAR PRIMARY KEY,
+        value JSON NOT NULL,
+        updated_at BIGINT NOT NULL
+      );
+    `,
+  },
+];
+
+/**
+ * Applies every migration newer than the database's latest version, each in
+ * one transaction, and returns the versions applied by this call.
+ */
+export async function runMigrations(
+  connection: DuckDBConnection,
+  migrations: readonly Migration[] = MIGRATIONS,
+): Promise<number[]> {
+  await connection.run(`
+    CREATE TABLE IF NOT EXISTS schema_migrations (
+      version INTEGER PRIMARY KEY,
+      name VARCHAR NOT NULL,
+      applied_at BIGINT NOT NULL
+    )
+  `);
+  const reader = await connection.runAndReadAll(
+    'SELECT coalesce(max(version), 0) AS version FROM schema_migrations',
+  );
+  const current = toNumber(reader.getRowObjectsJS()[0]?.version);
+
+  const applied: number[] = [];
+  for (const migration of migrations) {
+    if (migration.version <= current) continue;
+    await applyMigration(connection, migration);
+    applied.push(migration.version);
+  }
+  return applied;
+}
+
+async function applyMigration(connection: DuckDBConnection, migration: Migration): Promise<void> {
+  await connection.run('BEGIN TRANSACTION');
+  try {
+    await connection.run(migration.sql);
+    await connection.run(
+      'INSERT INTO schema_migrations (version, name, applied_at) VALUES ($version, $name, $appliedAt)',
+      { version: migration.version, name: migration.name, appliedAt: BigInt(Date.now()) },
+    );
+    await connection.run('COMMIT');
+  } catch (error) {
+    await connection.run('ROLLBACK').catch(() => {});
+    throw new Error(`migration ${migration.version} (${migration.name}) failed`, { cause: error });
+  }
+}

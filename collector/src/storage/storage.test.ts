@@ -1,0 +1,193 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openStorage, type Storage } from './index.js';
+import { eventRowFixture, sessionRowFixture } from './test-fixtures.js';
+
+describe('openStorage', () => {
+  let dir: string;
+  let databasePath: string;
+  const opened: Storage[] = [];
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'storage-'));
+    databasePath = join(dir, 'nested', 'collector.duckdb');
+  });
+
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((storage) => storage.close()));
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function open(): Promise<Storage> {
+    const storage = await openStorage(databasePath);
+    opened.push(storage);
+    return storage;
+  }
+
+  it('migrations idempotent across reopen', async () => {
+    const first = await open();
+    await first.transact({
+      sessionIds: [],
+      eventIds: [],
+      apply: (view) => view.putSession(sessionRowFixture()),
+    });
+    await first.close();
+
+    const second = await open();
+    expect(await second.getSession('session-0001')).toMatchObject({ id: 'session-0001' });
+    await second.close();
+
+    const instance = await DuckDBInstance.create(databasePath);
+    const connection = await instance.connect();
+    const reader = await connection.runAndReadAll(
+      'SELECT version, count(*) AS n FROM schema_migrations GROUP BY version',
+    );
+    expect(reader.getRowObjectsJS()).toEqual([{ version: 1, n: 1n }]);
+    connection.closeSync();
+    instance.closeSync();
+  });
+
+  it('session round trip without BigInt', async () => {
+    const storage = await open();
+    const row = sessionRowFixture({ userId: 'user-1', endNote: null, interactions: 12 });
+
+    await storage.transact({ sessionIds: [], eventIds: [], apply: (view) => view.putSession(row) });
+    const loaded = await storage.getSession(row.id);
+
+    expect(loaded).toEqual(row);
+    for (const value of Object.values(loaded!)) expect(typeof value).not.toBe('bigint');
+  });
+
+  it('stored event reported by hasEvent', async () => {
+    const storage = await open();
+    const event = eventRowFixture();
+    await storage.transact({ sessionIds: [], eventIds: [], apply: (view) => view.addEvent(event) });
+
+    // A fresh storage has empty caches, so this reads the events table.
+    await storage.close();
+    const reopened = await open();
+    const isStored = await reopened.transact({
+      sessionIds: [],
+      eventIds: [event.id, 'event-unknown'],
+      apply: (view) => [view.hasEvent(event.id), view.hasEvent('event-unknown')],
+    });
+
+    expect(isStored).toEqual([true, false]);
+    expect(await reopened.listEvents(event.sessionId)).toEqual([event]);
+  });
+
+  it('concurrent writes all commit', async () => {
+    const storage = await open();
+    const writes = Array.from({ length: 40 }, (_, index) =>
+      storage.transact({
+        sessionIds: ['session-0001'],
+        eventIds: [],
+        apply: (view) => {
+          const row = view.getSession('session-0001') ?? sessionRowFixture();
+          row.interactions += 1;
+          view.putSession(row);
+          view.addEvent(eventRowFixture({ id: `event-${String(index).padStart(4, '0')}` }));
+          return row.interactions;
+        },
+      }),
+    );
+
+    const counts = await Promise.all(writes);
+
+    expect(counts).toEqual(Array.from({ length: 40 }, (_, index) => index + 1));
+    expect((await storage.getSession('session-0001'))?.interactions).toBe(40);
+    expect(await storage.listEvents('session-0001')).toHaveLength(40);
+  });
+
+  it('failing request spares its group', async () => {
+    const storage = await open();
+    const good = storage.transact({
+      sessionIds: [],
+      eventIds: [],
+      apply: (view) => {
+        view.putSession(sessionRowFixture({ id: 'session-good' }));
+      },
+    });
+    const bad = storage.transact({
+      sessionIds: [],
+      eventIds: [],
+      apply: () => {
+        throw new Error('rule failed');
+      },
+    });
+    const undeclared = storage.transact({
+      sessionIds: [],
+      eventIds: [],
+      apply: (view) => view.getSession('session-good'),
+    });
+
+    await expect(good).resolves.toBeUndefined();
+    await expect(bad).rejects.toThrow('rule failed');
+    await expect(undeclared).rejects.toThrow('session session-good is missing from sessionIds');
+    expect(await storage.getSession('session-good')).toBeDefined();
+  });
+
+  it('live sessions and expiry queries', async () => {
+    const storage = await open();
+    const now = 1_700_000_000_000 + 3_600_000;
+    const rows = [
+      sessionRowFixture({ id: 'session-live', lastActivityAt: now - 1000, lastSeenAt: now }),
+      sessionRowFixture({ id: 'session-idle', lastActivityAt: now - 31 * 60_000, lastSeenAt: now }),
+      sessionRowFixture({
+        id: 'session-gone',
+        lastActivityAt: now - 1000,
+        lastSeenAt: now - 61_000,
+        tabsNow: 0,
+      }),
+      sessionRowFixture({ id: 'session-ended', endedAt: now - 5000, endReason: 'logout' }),
+    ];
+    await storage.transact({
+      sessionIds: [],
+      eventIds: [],
+      apply: (view) => rows.forEach((row) => view.putSession(row)),
+    });
+
+    const live = await storage.listLiveSessions({ limit: 10 });
+    const expiring = await storage.findSessionsToExpire(now, 60_000);
+
+    expect(live.map((row) => row.id).sort()).toEqual(['session-gone', 'session-idle', 'session-live']);
+    expect(await storage.listLiveSessions({ limit: 1 })).toHaveLength(1);
+    expect(await storage.listLiveSessions({ limit: 10, userId: 'nobody' })).toEqual([]);
+    expect(expiring).toEqual(['session-gone', 'session-idle']);
+  });
+
+  it('second open in process rejected', async () => {
+    await open();
+
+    await expect(openStorage(databasePath)).rejects.toThrow(
+      `Another collector holds ${resolve(databasePath)}`,
+    );
+  });
+
+  it('second open from child rejected', async () => {
+    await open();
+    const moduleUrl = new URL('./storage.ts', import.meta.url).href;
+    const script = `
+      const { openStorage } = await import(${JSON.stringify(moduleUrl)});
+      try { await openStorage(${JSON.stringify(databasePath)}); console.log('opened'); }
+      catch (error) { console.log(error.message); }
+    `;
+
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', script],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exitCode = await new Promise((done) => child.once('exit', done));
+
+    expect(exitCode).toBe(0);
+    expect(output).toContain(`Another collector holds ${resolve(databasePath)}`);
+  });
+});

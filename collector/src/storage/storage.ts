@@ -1,0 +1,181 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { type AnalyticsSummary, summarizeSessions } from './analytics.js';
+import { runMigrations } from './migrations.js';
+import { type EventRow, type SessionRow, toEventRow, toSessionRow } from './rows.js';
+import { type WriteRequest, WriteQueue } from './write-queue.js';
+import { WriteStatements } from './write-statements.js';
+
+/** Filters of `Storage.listLiveSessions`. */
+export interface LiveSessionFilter {
+  /** Maximum rows returned, most recently seen first. */
+  limit: number;
+  appId?: string;
+  userId?: string;
+}
+
+/** The collector's database. Every number it returns is a JS number, never a BigInt. */
+export interface Storage {
+  /** Absolute path of the DuckDB file. */
+  readonly path: string;
+  /** Runs a write request in the serialized write queue and resolves after its COMMIT. */
+  transact<T>(request: WriteRequest<T>): Promise<T>;
+  /** Loads one session by id. */
+  getSession(id: string): Promise<SessionRow | undefined>;
+  /** Lists sessions that have not ended. */
+  listLiveSessions(filter: LiveSessionFilter): Promise<SessionRow[]>;
+  /** Lists the stored events of a session in timestamp order. */
+  listEvents(sessionId: string): Promise<EventRow[]>;
+  /**
+   * Returns ids of live sessions past their idle or absolute limit at `now`,
+   * or with no open tab and no batch for more than `closeAfterMs`.
+   */
+  findSessionsToExpire(now: number, closeAfterMs: number, limit?: number): Promise<string[]>;
+  /** Computes session metrics over sessions that started in [from, to). */
+  summarize(from: number, to: number): Promise<AnalyticsSummary>;
+  /** Waits for queued writes, then closes the database. */
+  close(): Promise<void>;
+}
+
+/** Resolved paths opened by this process; DuckDB's file lock does not stop a second open in one process. */
+const openPaths = new Set<string>();
+
+/**
+ * Opens (creating it and its folder when missing) a DuckDB file, applies
+ * pending migrations and returns the storage. Throws when another process or
+ * another storage in this process has the file open.
+ */
+export async function openStorage(path: string): Promise<Storage> {
+  const absolutePath = resolve(path);
+  if (openPaths.has(absolutePath)) throw lockError(absolutePath);
+  openPaths.add(absolutePath);
+
+  let instance: DuckDBInstance | undefined;
+  try {
+    await mkdir(dirname(absolutePath), { recursive: true });
+    instance = await createInstance(absolutePath);
+    const writer = await instance.connect();
+    await runMigrations(writer);
+    const statements = await WriteStatements.create(writer);
+    const reader = await instance.connect();
+    return new DuckDBStorage(absolutePath, instance, writer, reader, new WriteQueue(statements));
+  } catch (error) {
+    instance?.closeSync();
+    openPaths.delete(absolutePath);
+    throw error;
+  }
+}
+
+async function createInstance(path: string): Promise<DuckDBInstance> {
+  try {
+    return await DuckDBInstance.create(path);
+  } catch (error) {
+    if (error instanceof Error && /could not set lock/i.test(error.message)) {
+      throw lockError(path, error);
+    }
+    throw error;
+  }
+}
+
+function lockError(path: string, cause?: Error): Error {
+  return new Error(
+    `Another collector holds ${path}; stop it or set DATABASE_PATH to another file`,
+    cause ? { cause } : undefined,
+  );
+}
+
+class DuckDBStorage implements Storage {
+  readonly path: string;
+  readonly #instance: DuckDBInstance;
+  readonly #writer: DuckDBConnection;
+  readonly #reader: DuckDBConnection;
+  readonly #queue: WriteQueue;
+  #closing: Promise<void> | undefined;
+
+  constructor(
+    path: string,
+    instance: DuckDBInstance,
+    writer: DuckDBConnection,
+    reader: DuckDBConnection,
+    queue: WriteQueue,
+  ) {
+    this.path = path;
+    this.#instance = instance;
+    this.#writer = writer;
+    this.#reader = reader;
+    this.#queue = queue;
+  }
+
+  transact<T>(request: WriteRequest<T>): Promise<T> {
+    return this.#queue.transact(request);
+  }
+
+  async getSession(id: string): Promise<SessionRow | undefined> {
+    const cached = this.#queue.cachedSession(id);
+    if (cached) return cached;
+
+    const rows = await this.#readRows('SELECT * FROM sessions WHERE id = $id', { id });
+    return rows[0] ? toSessionRow(rows[0]) : undefined;
+  }
+
+  async listLiveSessions(filter: LiveSessionFilter): Promise<SessionRow[]> {
+    const rows = await this.#readRows(
+      `SELECT * FROM sessions
+       WHERE ended_at IS NULL
+         AND ($appId IS NULL OR app_id = $appId)
+         AND ($userId IS NULL OR user_id = $userId)
+       ORDER BY last_seen_at DESC, id
+       LIMIT $limit`,
+      { appId: filter.appId ?? null, userId: filter.userId ?? null, limit: filter.limit },
+    );
+    return rows.map((row) => toSessionRow(row));
+  }
+
+  async listEvents(sessionId: string): Promise<EventRow[]> {
+    const rows = await this.#readRows(
+      'SELECT * FROM events WHERE session_id = $sessionId ORDER BY ts, id',
+      { sessionId },
+    );
+    return rows.map((row) => toEventRow(row));
+  }
+
+  async findSessionsToExpire(now: number, closeAfterMs: number, limit = 1000): Promise<string[]> {
+    const rows = await this.#readRows(
+      `SELECT id FROM sessions
+       WHERE ended_at IS NULL
+         AND (last_activity_at + idle_timeout_ms < $now
+           OR started_at + absolute_timeout_ms < $now
+           OR (tabs_now = 0 AND last_seen_at + $closeAfterMs < $now))
+       ORDER BY id
+       LIMIT $limit`,
+      { now, closeAfterMs, limit },
+    );
+    return rows.map((row) => String(row.id));
+  }
+
+  summarize(from: number, to: number): Promise<AnalyticsSummary> {
+    return summarizeSessions(this.#reader, from, to);
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    await this.#queue.close();
+    this.#reader.closeSync();
+    this.#writer.closeSync();
+    this.#instance.closeSync();
+    openPaths.delete(this.path);
+  }
+
+  async #readRows(
+    sql: string,
+    values: Record<string, string | number | null>,
+  ): Promise<Record<string, unknown>[]> {
+    const reader = await this.#reader.runAndReadAll(sql, values);
+    return reader.getRowObjectsJS();
+  }
+}
