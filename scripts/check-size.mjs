@@ -1,0 +1,26 @@
+// Fails when the gzipped script-tag build is over its budget. Run after `npm run build`.
+import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+
+const BUNDLE_PATH = new URL('../sdk/dist/process-sessions.iife.js', import.meta.url);
+const BUDGET_BYTES = 9 * 1024;
+
+let bundle;
+try {
+  bundle = readFileSync(BUNDLE_PATH);
+} catch (error) {
+  console.error(`Cannot read ${BUNDLE_PATH.pathname}: ${error.message}. Run \`npm run build\` first.`);
+  process.exit(1);
+}
+
+const gzippedBytes = gzipSync(bundle, { level: 9 }).length;
+const kb = (bytes) => (bytes / 1024).toFixed(2);
+
+console.log(`process-sessions.iife.js: ${bundle.length} bytes (${kb(bundle.length)} KB) raw`);
+console.log(`process-sessions.iife.js: ${gzippedBytes} bytes (${kb(gzippedBytes)} KB) gzipped`);
+
+if (gzippedBytes > BUDGET_BYTES) {
+  console.error(`Over budget: ${gzippedBytes} bytes gzipped, budget ${BUDGET_BYTES} bytes (${kb(BUDGET_BYTES)} KB).`);
+  process.exit(1);
+}
+console.log(`Within budget of ${BUDGET_BYTES} bytes (${kb(BUDGET_BYTES)} KB) gzipped.`);

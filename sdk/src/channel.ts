@@ -1,0 +1,45 @@
+import type { SessionPolicy } from '../../shared/src/index.js';
+import type { SessionEndReason, SessionRecord } from './session-store.js';
+
+/** A message between tabs of one app on the `ps:<appId>` BroadcastChannel. */
+export type TabMessage =
+  | { t: 'hello'; tab: string; from: string }
+  | { t: 'here'; tab: string; from: string }
+  | { t: 'ping'; tab: string; from: string }
+  | { t: 'bye'; tab: string; from: string }
+  | { t: 'act'; id: string; at: number; from: string }
+  | { t: 'session'; record: SessionRecord; from: string }
+  | { t: 'end'; id: string; reason: SessionEndReason; from: string }
+  | { t: 'policy'; policy: SessionPolicy; from: string };
+
+/** Sends and receives tab messages; every message carries the sender's instance id `from`. */
+export interface TabChannel {
+  /** Posts to every other tracker of the app, in this tab or another. */
+  post(message: TabMessage): void;
+  /** Closes the channel; posting afterwards does nothing. */
+  close(): void;
+}
+
+/**
+ * Opens the app's channel. Without BroadcastChannel (old Safari) the tab works alone:
+ * it still shares the session through localStorage but counts only itself.
+ */
+export function openChannel(appId: string, onMessage: (message: TabMessage) => void): TabChannel {
+  if (typeof BroadcastChannel !== 'function') return { post() {}, close() {} };
+
+  const channel = new BroadcastChannel(`ps:${appId}`);
+  let isOpen = true;
+  channel.onmessage = (event: MessageEvent<TabMessage>) => {
+    if (isOpen && event.data && typeof event.data.t === 'string') onMessage(event.data);
+  };
+
+  return {
+    post(message) {
+      if (isOpen) channel.postMessage(message);
+    },
+    close() {
+      isOpen = false;
+      channel.close();
+    },
+  };
+}

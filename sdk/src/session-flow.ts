@@ -1,0 +1,154 @@
+import type { SessionPolicy, SessionState } from '../../shared/src/index.js';
+import { createId } from './ids.js';
+import { OPTION_RANGES } from './options.js';
+import { isLiveSession, type SessionEndReason, type SessionRecord } from './session-store.js';
+import { enqueue, isLive, type TrackerContext } from './tracker-context.js';
+
+/** End reasons after which the next input does not start a new session by itself. */
+const FINAL_REASONS: (SessionEndReason | null)[] = ['evicted', 'disabled', 'session_limit', 'logout'];
+
+/** Tells whether the next input may start a new session. */
+export function canRestart(ctx: TrackerContext): boolean {
+  return (ctx.state === 'idle' || ctx.state === 'terminated') && !FINAL_REASONS.includes(ctx.endReason);
+}
+
+/** Starts a new session in this tab at `now`, stores it for every tab, and queues its first events. */
+export function beginSession(ctx: TrackerContext, now: number): void {
+  const previous = ctx.store.read();
+  // A user stays identified across an idle gap, but not across a logout.
+  const userId = previous?.endReason === 'logout' ? undefined : (previous?.userId ?? ctx.userId);
+  const record: SessionRecord = { id: createId(), startedAt: now, lastActivityAt: now, userId };
+  const followsIdle = previous && (previous.endReason === 'idle' || !previous.endReason);
+  const idleMs = followsIdle ? Math.max(0, now - previous.lastActivityAt) : undefined;
+
+  ctx.store.write(record);
+  ctx.channel.post({ t: 'session', record, from: ctx.instanceId });
+  enterSession(ctx, record, true, idleMs);
+
+  enqueue(ctx, 'session_start', { tabs: ctx.tabs.count() }, now);
+  if (idleMs !== undefined) enqueue(ctx, 'active', { idleMs }, now);
+  enqueuePageView(ctx);
+}
+
+/** Joins `record`, a session another tab began. */
+export function adoptSession(ctx: TrackerContext, record: SessionRecord): void {
+  enterSession(ctx, record, false);
+}
+
+function enterSession(ctx: TrackerContext, record: SessionRecord, isNew: boolean, idleMs?: number) {
+  const wasLive = isLive(ctx);
+
+  ctx.session = record;
+  ctx.state = 'active';
+  ctx.endReason = null;
+  ctx.lastActivityAt = record.lastActivityAt;
+  ctx.userId = record.userId;
+  ctx.refresh();
+
+  ctx.emitter.emit('start', { sessionId: record.id, isNew });
+  if (!wasLive) ctx.emitter.emit('active', { sessionId: record.id, ...(idleMs === undefined ? {} : { idleMs }) });
+}
+
+/** Queues a `page_view` of the current page, within the collector's length limits. */
+export function enqueuePageView(ctx: TrackerContext): void {
+  ctx.lastUrl = location.href;
+  enqueue(ctx, 'page_view', {
+    url: location.href.slice(0, 2048),
+    title: document.title.slice(0, 512) || undefined,
+    referrer: document.referrer.slice(0, 2048) || undefined,
+  });
+}
+
+/**
+ * Ends the current session in this tab for `reason` and drops its queued events. With
+ * `relay`, other tabs hear of it too; localStorage tells tabs without BroadcastChannel.
+ */
+export function endSession(ctx: TrackerContext, reason: SessionEndReason, relay: boolean): void {
+  const id = ctx.session?.id;
+
+  if (!id || !isLive(ctx)) return;
+  ctx.state = reason === 'idle' ? 'idle' : 'terminated';
+  ctx.endReason = reason;
+  ctx.queue.dropSession(id);
+  ctx.store.update(id, { endReason: reason });
+  if (relay) ctx.channel.post({ t: 'end', id, reason, from: ctx.instanceId });
+  ctx.refresh();
+
+  ctx.emitter.emit('terminated', { sessionId: id, reason });
+}
+
+/**
+ * Moves the session to idle at `idleAt`. Every tab does this by its own clock, but only the
+ * leader sends the `idle` event, so the collector gets it once.
+ */
+export function enterIdle(ctx: TrackerContext, idleAt: number): void {
+  const id = ctx.session?.id;
+
+  if (!id || !isLive(ctx)) return;
+  ctx.state = 'idle';
+  ctx.endReason = 'idle';
+  if (ctx.isLeader) {
+    enqueue(ctx, 'idle', { idleTimeoutMs: ctx.timing.idleTimeoutMs }, idleAt);
+    ctx.store.update(id, { endReason: 'idle' });
+    void ctx.delivery.flush();
+  }
+  ctx.refresh();
+
+  ctx.emitter.emit('idle', { sessionId: id, idleAt });
+}
+
+/**
+ * Reads the shared record, before each idle check and on every input. Takes the latest
+ * activity and an end that another tab stored, and joins a different live session, after
+ * ending the current one as idle when its deadline passed first.
+ */
+export function syncSharedSession(ctx: TrackerContext): void {
+  const stored = ctx.store.read();
+  const now = Date.now();
+
+  if (!stored) return;
+  if (stored.id === ctx.session?.id) {
+    if (!isLive(ctx)) return;
+    ctx.lastActivityAt = Math.max(ctx.lastActivityAt ?? 0, stored.lastActivityAt);
+    ctx.userId = stored.userId ?? ctx.userId;
+    if (stored.endReason && stored.endReason !== 'idle') endSession(ctx, stored.endReason, false);
+    return;
+  }
+  if (!isLiveSession(stored, now, ctx.timing.idleTimeoutMs)) return;
+
+  const idleAt = (ctx.lastActivityAt ?? now) + ctx.timing.idleTimeoutMs;
+  if (isLive(ctx) && now >= idleAt) enterIdle(ctx, idleAt);
+  adoptSession(ctx, stored);
+}
+
+/** Applies a session state from a reply, the stream or another tab. */
+export function applyServerState(ctx: TrackerContext, state: SessionState): void {
+  applyPolicy(ctx, state.policy, true);
+  if (state.state !== 'ended') return;
+
+  ctx.queue.dropSession(state.id);
+  if (state.id === ctx.session?.id) endSession(ctx, state.endReason ?? 'terminated', true);
+}
+
+/**
+ * Overrides the idle, warning and heartbeat times with the collector's policy, which the
+ * collector enforces anyway. Values outside the option ranges are ignored.
+ */
+export function applyPolicy(ctx: TrackerContext, policy: SessionPolicy | undefined, relay: boolean): void {
+  if (!policy) return;
+
+  const next = { ...ctx.timing };
+  for (const name of ['idleTimeoutMs', 'warningMs', 'heartbeatMs'] as const) {
+    const value = policy[name];
+    const [min, max] = OPTION_RANGES[name];
+
+    if (Number.isInteger(value) && value >= min && value <= max) next[name] = value;
+  }
+  if (next.warningMs >= next.idleTimeoutMs) next.warningMs = Math.floor(next.idleTimeoutMs / 2);
+  if (JSON.stringify(next) === JSON.stringify(ctx.timing)) return;
+
+  Object.assign(ctx.timing, next);
+  if (relay) ctx.channel.post({ t: 'policy', policy, from: ctx.instanceId });
+  ctx.log('collector policy applied', next);
+  ctx.refresh();
+}

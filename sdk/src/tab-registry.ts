@@ -1,0 +1,97 @@
+import type { TabChannel, TabMessage } from './channel.js';
+import { createId } from './ids.js';
+import { readOrCreateId, session, writeJson } from './web-storage.js';
+
+/** Interval of the presence `ping` each tab posts, in ms. */
+const PING_MS = 20_000;
+/**
+ * A tab that posted nothing for this long counts as closed, in ms. Chrome runs timers
+ * of long-hidden tabs once a minute, so this spans two missed minutes.
+ */
+const PRESENCE_TTL_MS = 130_000;
+
+/** Tracks this tab's id and which other tabs of the app are open. */
+export interface TabRegistry {
+  /** This tab's id: kept in sessionStorage across reloads, replaced in a duplicated tab. */
+  readonly tabId: string;
+  /** Open tabs of the app, this one included. */
+  count(): number;
+  /** Tells whether `tabId` belongs to another open tab. */
+  isOpen(tabId: string): boolean;
+  /** Announces this tab and starts the presence ping. */
+  start(): void;
+  /** Handles a message from another tracker. */
+  handle(message: TabMessage): void;
+  /** Posts `bye` and stops the ping; `start()` announces the tab again. */
+  stop(): void;
+}
+
+/** Callbacks of the registry; `expired` lists tabs that closed without saying `bye`. */
+export interface TabRegistryEvents {
+  onCount(count: number, expired: number): void;
+}
+
+/** Creates the registry of app `appId` for the tracker instance `instanceId`. */
+export function createTabRegistry(
+  appId: string,
+  instanceId: string,
+  channel: TabChannel,
+  events: TabRegistryEvents,
+): TabRegistry {
+  const key = `ps:${appId}:tab`;
+  const others = new Map<string, number>();
+  let tabId = readOrCreateId(session, key, createId);
+  let timer: ReturnType<typeof setInterval> | undefined;
+  let lastCount = 1;
+
+  const post = (t: 'hello' | 'here' | 'ping' | 'bye') => channel.post({ t, tab: tabId, from: instanceId });
+  const report = (expired = 0) => {
+    if (others.size + 1 !== lastCount || expired) events.onCount((lastCount = others.size + 1), expired);
+  };
+  const prune = () => {
+    const now = Date.now();
+    const before = others.size;
+
+    for (const [id, expiresAt] of others) if (expiresAt <= now) others.delete(id);
+    report(before - others.size);
+  };
+
+  return {
+    get tabId() {
+      return tabId;
+    },
+    count: () => others.size + 1,
+    isOpen: (id) => others.has(id),
+    start() {
+      post('hello');
+      timer ??= setInterval(() => {
+        post('ping');
+        prune();
+      }, PING_MS);
+    },
+    handle(message) {
+      if (!('tab' in message)) return;
+      if (message.t === 'bye') {
+        others.delete(message.tab);
+      } else if (message.tab === tabId) {
+        // A duplicated tab starts with a copy of the original's sessionStorage, so the
+        // newcomer learns from the `here` reply that its id is taken and picks a new one.
+        if (message.t === 'hello') post('here');
+        if (message.t === 'here') {
+          tabId = createId();
+          writeJson(session, key, tabId);
+          post('hello');
+        }
+      } else {
+        others.set(message.tab, Date.now() + PRESENCE_TTL_MS);
+        if (message.t === 'hello') post('here');
+      }
+      report();
+    },
+    stop() {
+      clearInterval(timer);
+      timer = undefined;
+      post('bye');
+    },
+  };
+}

@@ -1,0 +1,68 @@
+import type { TabMessage } from './channel.js';
+import { ProcessSessionsError } from './errors.js';
+import { adoptSession, applyPolicy, applyServerState, endSession } from './session-flow.js';
+import { isLiveSession, type SessionEndReason } from './session-store.js';
+import { isLive, type TrackerContext } from './tracker-context.js';
+import type { SendResult } from './transport.js';
+
+/** Collector error codes that end the session, with the end reason each stands for. */
+const ENDING_CODES: Record<string, SessionEndReason> = {
+  session_ended: 'terminated',
+  session_limit: 'session_limit',
+  tracking_disabled: 'disabled',
+};
+
+/** Applies a message from another tracker of the app. */
+export function handleTabMessage(ctx: TrackerContext, message: TabMessage): void {
+  switch (message.t) {
+    case 'act':
+      if (message.id === ctx.session?.id && isLive(ctx)) {
+        ctx.lastActivityAt = Math.max(ctx.lastActivityAt ?? 0, message.at);
+        ctx.idle.check();
+      }
+      break;
+    case 'session':
+      joinAnnouncedSession(ctx, message.record);
+      break;
+    case 'end':
+      ctx.queue.dropSession(message.id);
+      if (message.id === ctx.session?.id) endSession(ctx, message.reason, false);
+      break;
+    case 'policy':
+      applyPolicy(ctx, message.policy, false);
+      break;
+    default:
+      ctx.tabs.handle(message);
+  }
+}
+
+/**
+ * Joins a session another tab began. localStorage usually has it already, but writes of
+ * other processes can arrive later than the message, so the message's copy is used then.
+ */
+function joinAnnouncedSession(ctx: TrackerContext, record: Extract<TabMessage, { t: 'session' }>['record']) {
+  ctx.idle.check();
+
+  const isNewer = record.startedAt >= (ctx.session?.startedAt ?? 0);
+  if (record.id !== ctx.session?.id && isNewer && isLiveSession(record, Date.now(), ctx.timing.idleTimeoutMs)) {
+    adoptSession(ctx, record);
+  }
+}
+
+/** Applies the collector's reply to a batch of session `sessionId`. */
+export function handleResult(ctx: TrackerContext, result: SendResult, sessionId: string): void {
+  if (result.session) applyServerState(ctx, result.session);
+  if (result.ok) return;
+
+  const reason = result.code ? ENDING_CODES[result.code] : undefined;
+  if (reason) {
+    ctx.queue.dropSession(sessionId);
+    if (sessionId === ctx.session?.id) endSession(ctx, reason, true);
+  }
+  // Retryable failures stay queued, and session_ended is reported as `terminated`.
+  if (!result.isRetryable && result.code !== 'session_ended') {
+    const code = result.code ?? `http_${result.status}`;
+
+    ctx.emitter.emit('error', new ProcessSessionsError(code, `Events not delivered: ${result.message}`));
+  }
+}

@@ -1,0 +1,67 @@
+import type { EventType, SessionEventInput } from '../../shared/src/index.js';
+import { createId } from './ids.js';
+import type { ActivityTracker } from './activity-tracker.js';
+import type { TabChannel } from './channel.js';
+import type { Delivery } from './delivery.js';
+import type { Emitter } from './emitter.js';
+import type { EventQueue } from './event-queue.js';
+import type { IdleTimer } from './idle-timer.js';
+import type { ResolvedOptions } from './options.js';
+import type { SessionEndReason, SessionRecord, SessionStore } from './session-store.js';
+import type { TabRegistry } from './tab-registry.js';
+import type { TrackerEvents, TrackerState } from './types.js';
+
+/** The `data` of wire event `T`. */
+export type EventData<T extends EventType> =
+  Extract<SessionEventInput, { type: T }> extends { data?: infer D } ? D : never;
+
+/** State and parts of one tracker, shared by its modules. */
+export interface TrackerContext {
+  options: ResolvedOptions;
+  /** Timeouts in force: the options until the collector's session policy overrides them. */
+  timing: { idleTimeoutMs: number; warningMs: number; heartbeatMs: number };
+  /** Random id of this tracker instance, the sender of its tab messages. */
+  instanceId: string;
+  emitter: Emitter<TrackerEvents>;
+  store: SessionStore;
+  queue: EventQueue;
+  channel: TabChannel;
+  tabs: TabRegistry;
+  delivery: Delivery;
+  idle: IdleTimer;
+  activity: ActivityTracker;
+  session: SessionRecord | undefined;
+  state: TrackerState;
+  endReason: SessionEndReason | null;
+  lastActivityAt: number | null;
+  userId: string | undefined;
+  isLeader: boolean;
+  heartbeat: { timer: ReturnType<typeof setInterval>; intervalMs: number } | undefined;
+  stream: { sessionId: string; close(): void } | undefined;
+  /** URL of the last `page_view`, so a pushState to the same URL sends none. */
+  lastUrl: string;
+  /** When this tab last posted an `act` message, in epoch ms. */
+  lastBroadcastAt: number;
+  /** Functions that undo what the tracker attached to the page. */
+  cleanups: (() => void)[];
+  /** Applies a change of session, state, leadership or timing to the timers and the stream. */
+  refresh(): void;
+  /** Logs to the console when `debug` is on. */
+  log(message: string, detail?: unknown): void;
+}
+
+/** Tells whether the tracker has a running session. */
+export function isLive(ctx: TrackerContext): boolean {
+  return ctx.state === 'active' || ctx.state === 'warning';
+}
+
+/** Queues wire event `type` in the current session at `ts`, by default now. */
+export function enqueue<T extends EventType>(ctx: TrackerContext, type: T, data?: EventData<T>, ts = Date.now()) {
+  const { session, tabs, userId } = ctx;
+
+  if (!session) return;
+
+  const event = { id: createId(), type, ts, ...(data ? { data } : {}) } as SessionEventInput & { id: string };
+  ctx.queue.push({ sessionId: session.id, tabId: tabs.tabId, userId, event, savedAt: Date.now() });
+  ctx.delivery.notePush();
+}

@@ -1,0 +1,148 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { idSchema } from '../../shared/src/index.js';
+import { init } from './index.js';
+import { acceptBatch, startTestCollector } from './test-collector.js';
+import type { ProcessSessions, TrackerEvents } from './types.js';
+
+type Collector = Awaited<ReturnType<typeof startTestCollector>>;
+
+const IDLE_TIMEOUT_MS = 60_000;
+const WARNING_MS = 10_000;
+const START = Date.UTC(2026, 0, 5, 9, 0, 0);
+
+/** Waits in real time, which fake timers do not control, until `predicate` holds. */
+async function until(predicate: () => boolean, timeoutMs = 3000) {
+  const deadline = performance.now() + timeoutMs;
+  while (!predicate()) {
+    if (performance.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+function record<K extends keyof TrackerEvents>(tracker: ProcessSessions, name: K) {
+  const payloads: TrackerEvents[K][] = [];
+  tracker.on(name, (payload) => payloads.push(payload));
+
+  return payloads;
+}
+
+describe('tracker', () => {
+  let collector: Collector;
+  const trackers: ProcessSessions[] = [];
+  const start = (options: Partial<Parameters<typeof init>[0]> = {}) => {
+    const tracker = init({
+      endpoint: collector.endpoint,
+      appId: 'shop',
+      idleTimeoutMs: IDLE_TIMEOUT_MS,
+      warningMs: WARNING_MS,
+      flushIntervalMs: 100,
+      ...options,
+    });
+    trackers.push(tracker);
+
+    return tracker;
+  };
+
+  beforeEach(async () => {
+    localStorage.clear();
+    sessionStorage.clear();
+    collector = await startTestCollector((batch) =>
+      acceptBatch(batch, { idleTimeoutMs: IDLE_TIMEOUT_MS, warningMs: WARNING_MS }),
+    );
+  });
+
+  afterEach(async () => {
+    trackers.splice(0).forEach((tracker) => tracker.stop());
+    vi.useRealTimers();
+    await collector.close();
+  });
+
+  it('sends first batch as text', async () => {
+    const tracker = start();
+    const { sessionId, tabId } = tracker.getState();
+
+    await until(() => collector.batches().length > 0);
+    const request = collector.requests.find((entry) => entry.method === 'POST')!;
+    const [batch] = collector.batches();
+
+    expect(request.contentType).toBe('text/plain;charset=UTF-8');
+    expect(batch?.sessionId).toBe(sessionId);
+    expect(batch?.tabId).toBe(tabId);
+    expect(batch?.appId).toBe('shop');
+    expect(batch?.events.map((event) => event.type)).toEqual(['session_start', 'page_view']);
+    expect(batch?.events[1]?.data).toMatchObject({ url: location.href });
+  });
+
+  it('creates ids valid for the collector', () => {
+    const state = start().getState();
+
+    expect(idSchema.safeParse(state.sessionId).success).toBe(true);
+    expect(idSchema.safeParse(state.tabId).success).toBe(true);
+  });
+
+  it('goes idle by wall clock', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+    vi.setSystemTime(START);
+    const tracker = start();
+    const idle = record(tracker, 'idle');
+    const firstSession = tracker.getState().sessionId;
+    await vi.advanceTimersByTimeAsync(400);
+
+    // A sleeping computer runs no timers: the clock jumps past the deadline at once.
+    vi.setSystemTime(START + IDLE_TIMEOUT_MS + 5000);
+    expect(tracker.getState().state).toBe('active');
+    await vi.advanceTimersByTimeAsync(1000);
+
+    expect(tracker.getState().state).toBe('idle');
+    expect(idle).toEqual([{ sessionId: firstSession, idleAt: START + IDLE_TIMEOUT_MS }]);
+    await until(() => collector.batches().some((batch) => batch.events.some((event) => event.type === 'idle')));
+    const idleEvent = collector.batches().flatMap((batch) => batch.events).find((event) => event.type === 'idle');
+    expect(idleEvent?.ts).toBe(START + IDLE_TIMEOUT_MS);
+  });
+
+  it('starts new session after idle', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+    vi.setSystemTime(START);
+    const tracker = start();
+    const starts = record(tracker, 'start');
+    const actives = record(tracker, 'active');
+    const firstSession = tracker.getState().sessionId;
+
+    vi.setSystemTime(START + 2 * IDLE_TIMEOUT_MS);
+    // Waking up and focusing the window checks the deadline before counting as input.
+    window.dispatchEvent(new Event('focus'));
+    const state = tracker.getState();
+
+    expect(state.sessionId).not.toBe(firstSession);
+    expect(state.state).toBe('active');
+    expect(starts).toEqual([{ sessionId: state.sessionId, isNew: true }]);
+    expect(actives).toEqual([{ sessionId: state.sessionId, idleMs: 2 * IDLE_TIMEOUT_MS }]);
+
+    await vi.advanceTimersByTimeAsync(6000);
+    await until(() => collector.batches().some((batch) => batch.sessionId === state.sessionId));
+    const events = collector.batches().filter((batch) => batch.sessionId === state.sessionId).flatMap((batch) => batch.events);
+    expect(events.map((event) => event.type)).toEqual(expect.arrayContaining(['session_start', 'active', 'page_view']));
+    expect(events.find((event) => event.type === 'active')?.data).toEqual({ idleMs: 2 * IDLE_TIMEOUT_MS });
+  });
+
+  it('warns then dismisses on input', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+    vi.setSystemTime(START);
+    const tracker = start();
+    const warnings = record(tracker, 'warning');
+    const actives = record(tracker, 'active');
+
+    vi.setSystemTime(START + IDLE_TIMEOUT_MS - WARNING_MS);
+    await vi.advanceTimersByTimeAsync(3000);
+
+    expect(tracker.getState().state).toBe('warning');
+    expect(warnings.map((warning) => warning.remainingMs)).toEqual([9000, 8000, 7000]);
+    expect(warnings.every((warning) => warning.idleAt === START + IDLE_TIMEOUT_MS)).toBe(true);
+
+    window.dispatchEvent(new Event('keydown'));
+
+    expect(tracker.getState().state).toBe('active');
+    expect(actives).toHaveLength(1);
+    expect(tracker.getState().idleDeadline).toBe(Date.now() + IDLE_TIMEOUT_MS);
+  });
+});

@@ -1,0 +1,61 @@
+import type { ProcessSessionsError } from './errors.js';
+import type { SessionEndReason } from './session-store.js';
+
+/**
+ * Where this tab's tracker stands. `idle` and `terminated` mean the session is over and the
+ * next input starts a new one, unless the reason is `evicted`, `disabled` or `session_limit`.
+ * `stopped` means `end()` or `stop()` was called.
+ */
+export type TrackerState = 'active' | 'warning' | 'idle' | 'terminated' | 'stopped';
+
+/** A snapshot of the tracker, returned by `getState()`. */
+export interface TrackerSnapshot {
+  /** The session this tab belongs to, or the one that just ended. */
+  sessionId: string | null;
+  tabId: string;
+  state: TrackerState;
+  /** Open tabs of the app in this browser profile, this one included. */
+  tabs: number;
+  endReason: SessionEndReason | null;
+  /** When the session goes idle without further input, in epoch ms; null once it ended otherwise. */
+  idleDeadline: number | null;
+  /** The latest input in any tab of the session, in epoch ms. */
+  lastActivityAt: number | null;
+  userId: string | null;
+}
+
+/** Payloads of the events `on()` subscribes to, by event name. */
+export interface TrackerEvents {
+  /** A session began in this tab (`isNew`) or the tab joined one another tab began. */
+  start: { sessionId: string; isNew: boolean };
+  /** The user is active again after a warning, an idle session or a start; `idleMs` after idle. */
+  active: { sessionId: string; idleMs?: number };
+  /** Sent each second before the idle deadline; `idleAt` is that deadline in epoch ms. */
+  warning: { sessionId: string; remainingMs: number; idleAt: number };
+  /** No input in any tab for the idle timeout; the next input starts a new session. */
+  idle: { sessionId: string; idleAt: number };
+  /** The collector or another tab ended the session. */
+  terminated: { sessionId: string; reason: SessionEndReason };
+  /** The number of open tabs changed. */
+  tabs: { tabs: number };
+  /** A delivery failed for good or the collector rejected the session. */
+  error: ProcessSessionsError;
+}
+
+/** Custom event properties: at most 32 keys with strings of up to 1024 characters, numbers, booleans or null. */
+export type TrackProps = Record<string, string | number | boolean | null>;
+
+/** A running tracker, returned by `init()`. */
+export interface ProcessSessions {
+  /** Subscribes to `name` and returns the function that unsubscribes. */
+  on<K extends keyof TrackerEvents>(name: K, listener: (payload: TrackerEvents[K]) => void): () => void;
+  /** Queues a custom event in the current session; dropped while no session is running. */
+  track(name: string, props?: TrackProps): void;
+  /** Attaches `userId` to this session and the batches of every tab. */
+  identify(userId: string): void;
+  /** Ends the session for every tab with reason `logout`, sends what is queued, and stops. */
+  end(): Promise<void>;
+  /** Stops this tab's tracker without ending the session, sending what is queued by beacon. */
+  stop(): void;
+  getState(): TrackerSnapshot;
+}
