@@ -1,0 +1,101 @@
+import { fileURLToPath } from 'node:url';
+import { Hono } from 'hono';
+import { requestId } from 'hono/request-id';
+import { type Logger, pino } from 'pino';
+import type { Config } from './config.js';
+import { registerAdminRoutes } from './http/admin-routes.js';
+import { registerAnalyticsRoute } from './http/analytics-route.js';
+import type { AppEnv } from './http/app-env.js';
+import { sendError } from './http/errors.js';
+import { registerEventsRoute } from './http/events-route.js';
+import { corsFor, requireAllowedOrigin } from './http/origins.js';
+import { logRequests } from './http/request-log.js';
+import { registerStaticRoutes } from './http/static-routes.js';
+import { DEFAULT_PING_INTERVAL_MS, registerStreamRoute } from './http/stream-route.js';
+import { SessionService } from './session-service.js';
+import type { Storage } from './storage/index.js';
+import { StreamHub } from './stream-hub.js';
+
+const REPO_ROOT = new URL('../../', import.meta.url);
+
+/** Default path of the SDK bundle served at `/sdk.js`. */
+export const DEFAULT_SDK_SCRIPT_PATH = fileURLToPath(
+  new URL('sdk/dist/process-sessions.iife.js', REPO_ROOT),
+);
+
+/** Default path of the example page served at `/`. */
+export const DEFAULT_EXAMPLE_PAGE_PATH = fileURLToPath(
+  new URL('examples/script-tag/index.html', REPO_ROOT),
+);
+
+/** Options of `createCollector`. */
+export interface CollectorOptions {
+  storage: Storage;
+  config: Config;
+  /** @default a pino logger at `config.logLevel` writing to stdout */
+  logger?: Logger;
+  /** Server clock in epoch ms. @default Date.now */
+  now?: () => number;
+  /** Hub that carries session changes to streams; share it with the sweep. @default a new hub */
+  hub?: StreamHub;
+  /** @default sdk/dist/process-sessions.iife.js under the repository root */
+  sdkScriptPath?: string;
+  /** @default examples/script-tag/index.html under the repository root */
+  examplePagePath?: string;
+  /** Interval of `: ping` comments on streams, 10 ms to 10 min. @default 15000 */
+  pingIntervalMs?: number;
+}
+
+/** Creates the collector's Hono app with every route, CORS, request logging and JSON errors. */
+export function createCollector(options: CollectorOptions): Hono<AppEnv> {
+  const { storage, config } = validateOptions(options);
+  const logger = options.logger ?? pino({ level: config.logLevel });
+  const now = options.now ?? Date.now;
+  const hub = options.hub ?? new StreamHub();
+  const service = new SessionService({ storage, hub, config, now });
+  if (config.adminToken === undefined) {
+    logger.warn('no admin token configured, so the admin and analytics APIs reject every request');
+  }
+
+  const app = new Hono<AppEnv>();
+  app.use(requestId());
+  app.use(logRequests(logger));
+  app.use('/v1/events', corsFor(config.allowedOrigins));
+  app.use('/v1/sessions/*', corsFor(config.allowedOrigins));
+  app.post('/v1/events', requireAllowedOrigin(config.allowedOrigins));
+
+  app.get('/healthz', (c) => c.json({ ok: true }));
+  registerEventsRoute(app, service);
+  registerStreamRoute(app, {
+    service,
+    hub,
+    pingIntervalMs: options.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS,
+  });
+  registerAdminRoutes(app, service, config.adminToken);
+  registerAnalyticsRoute(app, storage, config.adminToken, now);
+  registerStaticRoutes(app, {
+    sdkScriptPath: options.sdkScriptPath ?? DEFAULT_SDK_SCRIPT_PATH,
+    examplePagePath: options.examplePagePath ?? DEFAULT_EXAMPLE_PAGE_PATH,
+  });
+
+  app.notFound((c) => sendError(c, 404, 'not_found', `No route for ${c.req.method} ${c.req.path}`));
+  app.onError((error, c) => {
+    logger.error(
+      { err: error, requestId: c.get('requestId'), method: c.req.method, path: c.req.path },
+      'request handler failed',
+    );
+    return sendError(c, 500, 'internal_error', 'Internal error; the request id is in X-Request-Id');
+  });
+  return app;
+}
+
+function validateOptions(options: CollectorOptions): CollectorOptions {
+  if (!options?.storage) throw new Error('createCollector: storage is required (use openStorage)');
+  if (!options.config) throw new Error('createCollector: config is required (use loadConfig)');
+
+  const ping = options.pingIntervalMs;
+  if (ping !== undefined && (!Number.isInteger(ping) || ping < 10 || ping > 600_000)) {
+    throw new Error(`pingIntervalMs must be an integer from 10 to 600000, received ${ping}`);
+  }
+  return options;
+}

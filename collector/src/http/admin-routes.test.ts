@@ -1,0 +1,141 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { errorBodySchema, type SessionState, sessionStateSchema } from '../../../shared/src/index.js';
+import {
+  activity,
+  batchOf,
+  createTestCollector,
+  postBatch,
+  T0,
+  TEST_ADMIN_TOKEN,
+  type TestCollector,
+} from '../test-harness.js';
+
+const auth = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
+
+describe('admin API', () => {
+  let collector: TestCollector;
+
+  beforeEach(async () => {
+    collector = await createTestCollector();
+    collector.clock.set(T0 + 60_000);
+    await postBatch(collector.app, batchOf([activity('event-0001', T0)], { userId: 'user-1' }));
+    await postBatch(
+      collector.app,
+      batchOf([activity('event-0002', T0)], { sessionId: 'session-0002', userId: 'user-2' }),
+    );
+  });
+
+  afterEach(async () => {
+    await collector.cleanup();
+  });
+
+  function terminate(id: string, body?: string, headers: Record<string, string> = auth) {
+    return collector.app.request(`/v1/admin/sessions/${id}/terminate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body,
+    });
+  }
+
+  it('missing token gets 401', async () => {
+    const paths = ['/v1/admin/sessions', '/v1/analytics/summary'];
+
+    for (const path of paths) {
+      const response = await collector.app.request(path);
+      expect(response.status, path).toBe(401);
+      expect(response.headers.get('www-authenticate'), path).toMatch(/^Bearer/);
+      expect(errorBodySchema.parse(await response.json()).code, path).toBe('unauthorized');
+    }
+    expect((await terminate('session-0001', '{}', {})).status).toBe(401);
+  });
+
+  it('wrong token gets 401', async () => {
+    const wrong = [`Bearer ${TEST_ADMIN_TOKEN}x`, `Bearer ${TEST_ADMIN_TOKEN.slice(1)}`, TEST_ADMIN_TOKEN, 'Basic abc'];
+
+    for (const authorization of wrong) {
+      const response = await collector.app.request('/v1/admin/sessions', { headers: { authorization } });
+      expect(response.status, authorization).toBe(401);
+    }
+  });
+
+  it('admin lists live sessions', async () => {
+    const response = await collector.app.request('/v1/admin/sessions?userId=user-2', { headers: auth });
+
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { sessions: Array<Record<string, unknown>>; count: number };
+    expect(body.count).toBe(1);
+    expect(body.sessions[0]).toMatchObject({ id: 'session-0002', userId: 'user-2', interactions: 1 });
+    expect(typeof body.sessions[0]?.startedAt).toBe('number');
+  });
+
+  it('bad list limit gets 400', async () => {
+    const response = await collector.app.request('/v1/admin/sessions?limit=0', { headers: auth });
+
+    expect(response.status).toBe(400);
+    const body = errorBodySchema.parse(await response.json());
+    expect(body.code).toBe('invalid_query');
+    expect(body.message).toMatch(/^Query parameter limit/);
+  });
+
+  it('terminate ends session with note', async () => {
+    const states: SessionState[] = [];
+    collector.hub.subscribe('session-0001', { onState: (state) => states.push(state), onClose: () => {} });
+    collector.clock.set(T0 + 120_000);
+
+    const response = await terminate('session-0001', JSON.stringify({ reason: 'account locked' }));
+
+    expect(response.status).toBe(200);
+    const { session } = (await response.json()) as { session: SessionState };
+    expect(sessionStateSchema.parse(session)).toMatchObject({
+      state: 'ended',
+      endReason: 'terminated',
+      endedAt: T0 + 120_000,
+    });
+    expect(states).toEqual([session]);
+    expect((await collector.storage.getSession('session-0001'))?.endNote).toBe('account locked');
+    const live = await collector.app.request('/v1/admin/sessions', { headers: auth });
+    expect(((await live.json()) as { count: number }).count).toBe(1);
+  });
+
+  it('terminate twice is harmless', async () => {
+    const first = await terminate('session-0001');
+    collector.clock.set(T0 + 300_000);
+
+    const second = await terminate('session-0001', '{"reason":"again"}');
+
+    expect(second.status).toBe(200);
+    expect(await second.json()).toEqual(await first.json());
+    expect((await collector.storage.getSession('session-0001'))?.endNote).toBeNull();
+  });
+
+  it('terminate unknown session gets 404', async () => {
+    const unknown = await terminate('session-9999');
+    const malformed = await terminate('bad id!');
+
+    expect(unknown.status).toBe(404);
+    expect(errorBodySchema.parse(await unknown.json()).code).toBe('not_found');
+    expect(malformed.status).toBe(404);
+  });
+
+  it('terminate bad body gets 400', async () => {
+    const badJson = await terminate('session-0001', '{"reason":');
+    const badReason = await terminate('session-0001', JSON.stringify({ reason: 'x'.repeat(513) }));
+
+    expect(errorBodySchema.parse(await badJson.json()).code).toBe('invalid_json');
+    const body = errorBodySchema.parse(await badReason.json());
+    expect(body.code).toBe('invalid_request');
+    expect(body.issues?.[0]?.path).toEqual(['reason']);
+    expect((await collector.storage.getSession('session-0001'))?.endedAt).toBeNull();
+  });
+
+  it('token never logged', async () => {
+    await collector.app.request('/v1/admin/sessions', { headers: auth });
+    await collector.app.request('/v1/admin/sessions', { headers: { authorization: 'Bearer wrong-token-123456' } });
+
+    expect(collector.logLines.length).toBeGreaterThan(2);
+    for (const line of collector.logLines) {
+      expect(line).not.toContain(TEST_ADMIN_TOKEN);
+      expect(line).not.toContain('wrong-token-123456');
+    }
+  });
+});

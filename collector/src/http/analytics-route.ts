@@ -1,0 +1,61 @@
+import type { Hono } from 'hono';
+import { z } from 'zod';
+import type { Storage } from '../storage/index.js';
+import { requireAdminToken } from './admin-auth.js';
+import type { AppEnv } from './app-env.js';
+import { formatPath, sendError, toIssues } from './errors.js';
+
+/** Range of the summary when `from` is missing. */
+const DEFAULT_RANGE_MS = 7 * 24 * 3_600_000;
+
+const isoDateTime = z.iso.datetime({ offset: true });
+const isoDate = z.iso.date();
+
+/** A point in time: epoch milliseconds, an ISO 8601 date (UTC midnight), or a date-time with offset. */
+const instantSchema = z.string().transform((raw, ctx) => {
+  const text = raw.trim();
+  if (/^\d{1,15}$/.test(text)) return Number(text);
+  if (isoDateTime.safeParse(text).success || isoDate.safeParse(text).success) return Date.parse(text);
+
+  ctx.addIssue({
+    code: 'custom',
+    message: `must be epoch milliseconds or an ISO 8601 date such as 2024-05-01 or 2024-05-01T12:00:00Z, received "${raw}"`,
+  });
+  return z.NEVER;
+});
+
+const summaryQuerySchema = z.object({
+  from: instantSchema.optional(),
+  to: instantSchema.optional(),
+});
+
+/** Registers `GET /v1/analytics/summary?from=&to=` behind the admin token. */
+export function registerAnalyticsRoute(
+  app: Hono<AppEnv>,
+  storage: Storage,
+  adminToken: string | undefined,
+  now: () => number,
+): void {
+  app.use('/v1/analytics/*', requireAdminToken(adminToken));
+
+  app.get('/v1/analytics/summary', async (c) => {
+    const result = summaryQuerySchema.safeParse(c.req.query());
+    if (!result.success) {
+      const issues = toIssues(result.error);
+      const first = issues[0]!;
+      return sendError(c, 400, 'invalid_query', `Query parameter ${formatPath(first.path)} ${first.message}`, {
+        issues,
+      });
+    }
+
+    const to = result.data.to ?? now();
+    const from = result.data.from ?? to - DEFAULT_RANGE_MS;
+    if (from >= to) {
+      return sendError(c, 400, 'invalid_query', `Query parameter from must be before to (${to}), received ${from}`, {
+        issues: [{ path: ['from'], message: 'must be before to' }],
+      });
+    }
+
+    return c.json(await storage.summarize(from, to));
+  });
+}

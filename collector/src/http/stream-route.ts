@@ -1,0 +1,89 @@
+import type { Hono } from 'hono';
+import { type SSEStreamingApi, streamSSE } from 'hono/streaming';
+import { idSchema, type SessionState } from '../../../shared/src/index.js';
+import type { SessionService } from '../session-service.js';
+import type { StreamHub } from '../stream-hub.js';
+import type { AppEnv } from './app-env.js';
+import { sendError } from './errors.js';
+
+/** Interval of `: ping` comments, which keep proxies from closing an idle stream. */
+export const DEFAULT_PING_INTERVAL_MS = 15_000;
+
+/** Dependencies of the stream route. */
+export interface StreamRouteOptions {
+  service: SessionService;
+  hub: StreamHub;
+  pingIntervalMs: number;
+}
+
+/**
+ * Registers `GET /v1/sessions/:id/stream`: a server-sent event stream that
+ * sends `event: state` with the current SessionState, then one per change.
+ */
+export function registerStreamRoute(app: Hono<AppEnv>, options: StreamRouteOptions): void {
+  app.get('/v1/sessions/:id/stream', async (c) => {
+    const id = c.req.param('id');
+    c.set('sessionId', id);
+    const initial = idSchema.safeParse(id).success ? await options.service.getState(id) : undefined;
+    if (!initial) return sendError(c, 404, 'not_found', `Session ${id} not found`);
+
+    return streamSSE(c, (stream) => runStream(stream, id, initial, options));
+  });
+}
+
+/** Writes states to one stream until the client disconnects or the hub closes. */
+async function runStream(
+  stream: SSEStreamingApi,
+  id: string,
+  initial: SessionState,
+  options: StreamRouteOptions,
+): Promise<void> {
+  const queue: SessionState[] = [];
+  let isClosed = false;
+  let wake: () => void = () => {};
+
+  const unsubscribe = options.hub.subscribe(id, {
+    onState: (state) => {
+      queue.push(state);
+      wake();
+    },
+    onClose: () => {
+      isClosed = true;
+      wake();
+    },
+  });
+  stream.onAbort(() => {
+    isClosed = true;
+    wake();
+  });
+
+  try {
+    // Read again after subscribing, so a change between the first read and now is not lost.
+    let last = JSON.stringify((await options.service.getState(id)) ?? initial);
+    await stream.writeSSE({ event: 'state', data: last });
+
+    while (!isClosed && !stream.aborted) {
+      if (queue.length === 0) {
+        const isWoken = await waitForWake(options.pingIntervalMs, (resolve) => (wake = resolve));
+        if (!isWoken && !isClosed) await stream.write(': ping\n\n');
+        continue;
+      }
+      const data = JSON.stringify(queue.shift());
+      if (data !== last) await stream.writeSSE({ event: 'state', data });
+      last = data;
+    }
+  } finally {
+    unsubscribe();
+  }
+}
+
+/** Resolves true when `register`'s callback is called, or false after `timeoutMs`. */
+function waitForWake(timeoutMs: number, register: (resolve: () => void) => void): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), timeoutMs);
+    register(() => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}

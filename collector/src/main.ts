@@ -1,0 +1,48 @@
+import { pino } from 'pino';
+import { ensureAdminToken } from './admin-token.js';
+import { type Config, loadConfig } from './config.js';
+import { startServer } from './server.js';
+
+/** Starts the collector from environment variables and stops it on SIGTERM or SIGINT. */
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    process.stderr.write(`Invalid collector configuration: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+
+  const logger = pino({ level: config.logLevel });
+  const adminToken = config.adminToken ?? (await ensureAdminToken(config.databasePath)).token;
+  const server = await startServer({ ...config, adminToken }, { logger });
+
+  let isStopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (isStopping) {
+      logger.warn({ signal }, 'second signal, exiting without a clean shutdown');
+      process.exit(1);
+    }
+    isStopping = true;
+    logger.info({ signal }, 'collector stopping');
+    server.close().then(
+      () => {
+        logger.info('collector stopped');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'collector failed to stop cleanly');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  // Logged after the handlers exist, so a supervisor that signals on this line gets a clean stop.
+  logger.info({ url: server.url, databasePath: server.storage.path }, 'collector listening');
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`Collector failed to start: ${(error as Error).message ?? String(error)}\n`);
+  process.exit(1);
+});

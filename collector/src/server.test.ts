@@ -1,0 +1,182 @@
+import { request as httpRequest } from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MAX_BODY_BYTES, type SessionState } from '../../shared/src/index.js';
+import { type RunningServer, startServer } from './server.js';
+import {
+  activity,
+  batchOf,
+  createClock,
+  createMemoryLogger,
+  T0,
+  TEST_ADMIN_TOKEN,
+  testConfig,
+} from './test-harness.js';
+
+/** Reads server-sent events from a fetch response, one block at a time. */
+class SseReader {
+  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
+  readonly #decoder = new TextDecoder();
+  #buffer = '';
+
+  constructor(response: Response) {
+    this.#reader = response.body!.getReader();
+  }
+
+  /** Returns the next block (event or comment), or undefined when the stream ends. */
+  async next(): Promise<string | undefined> {
+    while (!this.#buffer.includes('\n\n')) {
+      const { done, value } = await this.#reader.read();
+      if (done) return undefined;
+      this.#buffer += this.#decoder.decode(value, { stream: true });
+    }
+    const end = this.#buffer.indexOf('\n\n');
+    const block = this.#buffer.slice(0, end);
+    this.#buffer = this.#buffer.slice(end + 2);
+    return block;
+  }
+
+  /** Returns the data of the next `state` event, skipping comments. */
+  async nextState(): Promise<SessionState | undefined> {
+    for (;;) {
+      const block = await this.next();
+      if (block === undefined) return undefined;
+      if (!block.startsWith('event: state')) continue;
+      const data = block.split('\n').find((line) => line.startsWith('data: '));
+      return JSON.parse(data!.slice('data: '.length)) as SessionState;
+    }
+  }
+
+  async cancel(): Promise<void> {
+    await this.#reader.cancel();
+  }
+}
+
+/** Posts a body in chunks with `Transfer-Encoding: chunked` and no Content-Length. */
+function postChunked(url: string, chunks: string[]): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(
+      url,
+      { method: 'POST', headers: { 'content-type': 'text/plain', 'transfer-encoding': 'chunked' } },
+      (response) => {
+        let body = '';
+        response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      },
+    );
+    // The server may reply and stop reading before every chunk is written.
+    request.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE' && error.code !== 'ECONNRESET') reject(error);
+    });
+    for (const chunk of chunks) request.write(chunk);
+    request.end();
+  });
+}
+
+describe('startServer', () => {
+  let dir: string;
+  let server: RunningServer;
+  const clock = createClock(T0 + 60_000);
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'collector-server-'));
+    const { logger } = createMemoryLogger();
+    server = await startServer(testConfig(dir), { logger, now: clock.now, pingIntervalMs: 50 });
+  });
+
+  afterEach(async () => {
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function post(body: unknown): Promise<Response> {
+    return fetch(`${server.url}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  }
+
+  it('server reports real port', async () => {
+    const response = await fetch(`${server.url}/healthz`);
+
+    expect(server.port).toBeGreaterThan(0);
+    expect(server.url).toBe(`http://127.0.0.1:${server.port}`);
+    expect(await response.json()).toEqual({ ok: true });
+  });
+
+  it('chunked body over limit gets 413', async () => {
+    const chunk = 'x'.repeat(16 * 1024);
+    const chunks = Array.from({ length: Math.ceil(MAX_BODY_BYTES / chunk.length) + 2 }, () => chunk);
+
+    const result = await postChunked(`${server.url}/v1/events`, chunks);
+
+    expect(result.status).toBe(413);
+    expect(JSON.parse(result.body)).toMatchObject({ code: 'payload_too_large' });
+  });
+
+  it('chunked body under limit accepted', async () => {
+    const text = JSON.stringify(batchOf([activity('event-0001', T0)]));
+
+    const result = await postChunked(`${server.url}/v1/events`, [text.slice(0, 40), text.slice(40)]);
+
+    expect(result.status).toBe(200);
+    expect(JSON.parse(result.body)).toMatchObject({ accepted: 1 });
+  });
+
+  it('stream receives termination', async () => {
+    await post(batchOf([activity('event-0001', T0)]));
+    const response = await fetch(`${server.url}/v1/sessions/session-0001/stream`);
+    const stream = new SseReader(response);
+
+    const first = await stream.nextState();
+    const terminated = await fetch(`${server.url}/v1/admin/sessions/session-0001/terminate`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ reason: 'test' }),
+    });
+    const second = await stream.nextState();
+    await stream.cancel();
+
+    expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    expect(first).toMatchObject({ id: 'session-0001', state: 'active', endReason: null });
+    expect(first?.policy.heartbeatMs).toBe(30_000);
+    expect(terminated.status).toBe(200);
+    expect(second).toMatchObject({ state: 'ended', endReason: 'terminated', endedAt: T0 + 60_000 });
+  });
+
+  it('stream sends ping comments', async () => {
+    await post(batchOf([activity('event-0001', T0)]));
+    const stream = new SseReader(await fetch(`${server.url}/v1/sessions/session-0001/stream`));
+
+    await stream.nextState();
+    const ping = await stream.next();
+    await stream.cancel();
+
+    expect(ping).toBe(': ping');
+  });
+
+  it('stream of unknown session 404', async () => {
+    const response = await fetch(`${server.url}/v1/sessions/session-9999/stream`);
+
+    expect(response.status).toBe(404);
+    expect(await response.json()).toMatchObject({ code: 'not_found' });
+  });
+
+  it('close ends open streams', async () => {
+    await post(batchOf([activity('event-0001', T0)]));
+    const stream = new SseReader(await fetch(`${server.url}/v1/sessions/session-0001/stream`));
+    await stream.nextState();
+
+    await server.close();
+    const rest: string[] = [];
+    for (let block = await stream.next(); block !== undefined; block = await stream.next()) {
+      rest.push(block);
+    }
+
+    expect(rest.every((block) => block === ': ping')).toBe(true);
+    await expect(fetch(`${server.url}/healthz`)).rejects.toThrow();
+  });
+});

@@ -1,0 +1,94 @@
+import type { Server } from 'node:http';
+import { serve } from '@hono/node-server';
+import { type Logger, pino } from 'pino';
+import { type CollectorOptions, createCollector } from './app.js';
+import type { Config } from './config.js';
+import { SessionService } from './session-service.js';
+import { openStorage, type Storage } from './storage/index.js';
+import { StreamHub } from './stream-hub.js';
+import { startSweep } from './sweep.js';
+
+/** Time open connections get to finish after `close()` before they are cut, in ms. */
+const CLOSE_GRACE_MS = 2_000;
+
+/** Options of `startServer`; the rest of `CollectorOptions` comes from `config`. */
+export interface StartServerOptions extends Omit<CollectorOptions, 'storage' | 'config' | 'hub'> {
+  /** Storage to use; by default `startServer` opens `config.databasePath`. */
+  storage?: Storage;
+}
+
+/** A listening collector. */
+export interface RunningServer {
+  /** Base URL, such as `http://127.0.0.1:8787`. */
+  url: string;
+  /** Port it listens on, also when `config.port` was 0. */
+  port: number;
+  storage: Storage;
+  /** Stops accepting requests, ends streams, stops the sweep, then flushes and closes the storage. */
+  close(): Promise<void>;
+}
+
+/** Opens the storage, starts the HTTP server and the sweep, and resolves once it listens. */
+export async function startServer(
+  config: Config,
+  options: StartServerOptions = {},
+): Promise<RunningServer> {
+  const logger = options.logger ?? pino({ level: config.logLevel });
+  const storage = options.storage ?? (await openStorage(config.databasePath));
+  const hub = new StreamHub();
+  const app = createCollector({ ...options, storage, config, logger, hub });
+
+  let server: Server;
+  let port: number;
+  try {
+    ({ server, port } = await listen(app.fetch, config));
+  } catch (error) {
+    await storage.close();
+    throw error;
+  }
+
+  const service = new SessionService({ storage, hub, config, now: options.now ?? Date.now });
+  const sweep = startSweep(service, config.sweepIntervalMs, logger);
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+
+  let closing: Promise<void> | undefined;
+  const close = async () => {
+    await sweep.stop();
+    hub.close();
+    await closeServer(server);
+    await storage.close();
+  };
+  return { url: `http://${host}:${port}`, port, storage, close: () => (closing ??= close()) };
+}
+
+function listen(
+  fetch: (request: Request) => Response | Promise<Response>,
+  config: Config,
+): Promise<{ server: Server; port: number }> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch, port: config.port, hostname: config.host }, (info) => {
+      server.off('error', reject);
+      resolve({ server, port: info.port });
+    }) as Server;
+    server.once('error', reject);
+  });
+}
+
+/**
+ * Closes the server, giving open requests `CLOSE_GRACE_MS` before cutting their
+ * connections. Keep-alive connections are closed as soon as they turn idle,
+ * which streams do once the hub has ended them.
+ */
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const idlePoll = setInterval(() => server.closeIdleConnections(), 25);
+    const grace = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+    server.close((error) => {
+      clearInterval(idlePoll);
+      clearTimeout(grace);
+      if (error) reject(error);
+      else resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
