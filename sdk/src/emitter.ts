@@ -7,11 +7,28 @@ export interface Emitter<T> {
   on<K extends keyof T>(name: K, listener: Listener<T, K>): () => void;
   /** Calls every listener of `name`, passing each error thrown to `onListenerError`. */
   emit<K extends keyof T>(name: K, payload: T[K]): void;
+  /** Delivers the events emitted while held, then delivers at once. */
+  release(): void;
 }
 
-/** Creates an emitter; a listener that throws is reported to `onListenerError`. */
+/**
+ * Creates an emitter that holds events until `release()`, so listeners added right after
+ * a factory returns still receive what it emitted. A listener that throws is reported to
+ * `onListenerError`.
+ */
 export function createEmitter<T>(onListenerError: (error: unknown) => void): Emitter<T> {
   const listeners = new Map<keyof T, Set<(payload: never) => void>>();
+  let held: (() => void)[] | undefined = [];
+
+  const deliver = <K extends keyof T>(name: K, payload: T[K]) => {
+    for (const listener of [...(listeners.get(name) ?? [])]) {
+      try {
+        (listener as Listener<T, K>)(payload);
+      } catch (error) {
+        onListenerError(error);
+      }
+    }
+  };
 
   return {
     on(name, listener) {
@@ -22,13 +39,13 @@ export function createEmitter<T>(onListenerError: (error: unknown) => void): Emi
       return () => set.delete(listener);
     },
     emit(name, payload) {
-      for (const listener of [...(listeners.get(name) ?? [])]) {
-        try {
-          (listener as Listener<T, typeof name>)(payload);
-        } catch (error) {
-          onListenerError(error);
-        }
-      }
+      if (held) held.push(() => deliver(name, payload));
+      else deliver(name, payload);
+    },
+    release() {
+      const pending = held ?? [];
+      held = undefined;
+      pending.forEach((send) => send());
     },
   };
 }

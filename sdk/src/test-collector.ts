@@ -107,3 +107,13 @@ export function acceptBatch(batch: BatchInput, policy: Partial<SessionState['pol
 
   return { status: 200, body };
 }
+
+/** Waits in real time, which fake timers leave alone, until `predicate` holds. */
+export async function waitUntil(predicate: () => boolean, timeoutMs = 3000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+
+  while (!predicate()) {
+    if (performance.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { idSchema } from '../../shared/src/index.js';
 import { init } from './index.js';
-import { acceptBatch, startTestCollector } from './test-collector.js';
+import { acceptBatch, startTestCollector, waitUntil } from './test-collector.js';
 import type { ProcessSessions, TrackerEvents } from './types.js';
 
 type Collector = Awaited<ReturnType<typeof startTestCollector>>;
@@ -9,15 +9,6 @@ type Collector = Awaited<ReturnType<typeof startTestCollector>>;
 const IDLE_TIMEOUT_MS = 60_000;
 const WARNING_MS = 10_000;
 const START = Date.UTC(2026, 0, 5, 9, 0, 0);
-
-/** Waits in real time, which fake timers do not control, until `predicate` holds. */
-async function until(predicate: () => boolean, timeoutMs = 3000) {
-  const deadline = performance.now() + timeoutMs;
-  while (!predicate()) {
-    if (performance.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
 
 function record<K extends keyof TrackerEvents>(tracker: ProcessSessions, name: K) {
   const payloads: TrackerEvents[K][] = [];
@@ -61,7 +52,7 @@ describe('tracker', () => {
     const tracker = start();
     const { sessionId, tabId } = tracker.getState();
 
-    await until(() => collector.batches().length > 0);
+    await waitUntil(() => collector.batches().length > 0);
     const request = collector.requests.find((entry) => entry.method === 'POST')!;
     const [batch] = collector.batches();
 
@@ -95,7 +86,7 @@ describe('tracker', () => {
 
     expect(tracker.getState().state).toBe('idle');
     expect(idle).toEqual([{ sessionId: firstSession, idleAt: START + IDLE_TIMEOUT_MS }]);
-    await until(() => collector.batches().some((batch) => batch.events.some((event) => event.type === 'idle')));
+    await waitUntil(() => collector.batches().some((batch) => batch.events.some((event) => event.type === 'idle')));
     const idleEvent = collector.batches().flatMap((batch) => batch.events).find((event) => event.type === 'idle');
     expect(idleEvent?.ts).toBe(START + IDLE_TIMEOUT_MS);
   });
@@ -107,6 +98,7 @@ describe('tracker', () => {
     const starts = record(tracker, 'start');
     const actives = record(tracker, 'active');
     const firstSession = tracker.getState().sessionId;
+    await vi.advanceTimersByTimeAsync(0);
 
     vi.setSystemTime(START + 2 * IDLE_TIMEOUT_MS);
     // Waking up and focusing the window checks the deadline before counting as input.
@@ -115,11 +107,14 @@ describe('tracker', () => {
 
     expect(state.sessionId).not.toBe(firstSession);
     expect(state.state).toBe('active');
-    expect(starts).toEqual([{ sessionId: state.sessionId, isNew: true }]);
-    expect(actives).toEqual([{ sessionId: state.sessionId, idleMs: 2 * IDLE_TIMEOUT_MS }]);
+    expect(starts).toEqual([
+      { sessionId: firstSession, isNew: true },
+      { sessionId: state.sessionId, isNew: true },
+    ]);
+    expect(actives).toEqual([{ sessionId: firstSession }, { sessionId: state.sessionId, idleMs: 2 * IDLE_TIMEOUT_MS }]);
 
     await vi.advanceTimersByTimeAsync(6000);
-    await until(() => collector.batches().some((batch) => batch.sessionId === state.sessionId));
+    await waitUntil(() => collector.batches().some((batch) => batch.sessionId === state.sessionId));
     const events = collector.batches().filter((batch) => batch.sessionId === state.sessionId).flatMap((batch) => batch.events);
     expect(events.map((event) => event.type)).toEqual(expect.arrayContaining(['session_start', 'active', 'page_view']));
     expect(events.find((event) => event.type === 'active')?.data).toEqual({ idleMs: 2 * IDLE_TIMEOUT_MS });
@@ -142,7 +137,7 @@ describe('tracker', () => {
     window.dispatchEvent(new Event('keydown'));
 
     expect(tracker.getState().state).toBe('active');
-    expect(actives).toHaveLength(1);
+    expect(actives).toHaveLength(2);
     expect(tracker.getState().idleDeadline).toBe(Date.now() + IDLE_TIMEOUT_MS);
   });
 });

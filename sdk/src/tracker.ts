@@ -35,7 +35,8 @@ export function buildTracker(options: ResolvedOptions): TrackerContext {
     emitter: createEmitter<TrackerEvents>((error) => log('event listener failed', error)),
     store: createSessionStore(options.appId),
     queue: createEventQueue((error) => log('IndexedDB failed, events kept in memory', error)),
-    state: 'active',
+    // Not live until startTracker joins or begins a session, which then emits `active`.
+    state: 'stopped',
     endReason: null,
     lastActivityAt: null,
     isLeader: false,
@@ -83,6 +84,8 @@ function readIdleInputs(ctx: TrackerContext) {
 export function startTracker(ctx: TrackerContext): void {
   syncSharedSession(ctx);
   if (!ctx.session) beginSession(ctx, Date.now());
+  // Listeners added right after init() returns still receive the first `start` and `active`.
+  queueMicrotask(() => ctx.emitter.release());
 
   ctx.tabs.start();
   ctx.activity = trackActivity({

@@ -1,0 +1,179 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { BatchInput } from '../../shared/src/index.js';
+import { init } from './index.js';
+import { acceptBatch, sessionState, startTestCollector, waitUntil, type TestReply } from './test-collector.js';
+import type { ProcessSessions, TrackerEvents } from './types.js';
+
+type Collector = Awaited<ReturnType<typeof startTestCollector>>;
+
+const eventTypes = (batches: BatchInput[]) => batches.flatMap((batch) => batch.events.map((event) => event.type));
+
+describe('delivery', () => {
+  let collector: Collector | undefined;
+  let reply: (batch: BatchInput) => TestReply;
+  const trackers: ProcessSessions[] = [];
+  const start = async (options: { maxBatchSize?: number; flushIntervalMs?: number } = {}) => {
+    collector = await startTestCollector((batch) => reply(batch));
+    const tracker = init({ endpoint: collector.endpoint, appId: 'shop', flushIntervalMs: 100, ...options });
+    trackers.push(tracker);
+
+    return { tracker, collector };
+  };
+
+  beforeEach(() => {
+    localStorage.clear();
+    sessionStorage.clear();
+    reply = (batch) => acceptBatch(batch);
+  });
+
+  afterEach(async () => {
+    trackers.splice(0).forEach((tracker) => tracker.stop());
+    await collector?.close();
+    collector = undefined;
+  });
+
+  it('ended reply stops sending', async () => {
+    reply = (batch) => ({
+      ...acceptBatch(batch),
+      body: {
+        accepted: batch.events.length,
+        duplicates: 0,
+        rejected: [],
+        session: sessionState(batch.sessionId, { state: 'ended', endedAt: 2, endReason: 'terminated' }),
+      },
+    });
+    const { tracker, collector } = await start();
+    const terminated: TrackerEvents['terminated'][] = [];
+    tracker.on('terminated', (payload) => terminated.push(payload));
+
+    await waitUntil(() => tracker.getState().state === 'terminated');
+    const sent = collector.batches().length;
+    tracker.track('after_end');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    expect(terminated).toEqual([{ sessionId: tracker.getState().sessionId, reason: 'terminated' }]);
+    expect(tracker.getState().endReason).toBe('terminated');
+    expect(collector.batches()).toHaveLength(sent);
+  });
+
+  it('410 reply ends session', async () => {
+    reply = (batch) => ({
+      status: 410,
+      body: {
+        code: 'session_ended',
+        message: 'session ended',
+        session: sessionState(batch.sessionId, { state: 'ended', endedAt: 2, endReason: 'absolute' }),
+      },
+    });
+    const { tracker } = await start();
+    const errors: TrackerEvents['error'][] = [];
+    tracker.on('error', (error) => errors.push(error));
+
+    await waitUntil(() => tracker.getState().state === 'terminated');
+
+    expect(tracker.getState().endReason).toBe('absolute');
+    expect(errors).toEqual([]);
+  });
+
+  it('409 reply reports session limit', async () => {
+    reply = () => ({ status: 409, body: { code: 'session_limit', message: 'at most 3 sessions per user' } });
+    const { tracker, collector } = await start();
+    const errors: TrackerEvents['error'][] = [];
+    tracker.on('error', (error) => errors.push(error));
+
+    await waitUntil(() => errors.length === 1);
+    window.dispatchEvent(new Event('keydown'));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    expect(errors[0]?.code).toBe('session_limit');
+    expect(errors[0]?.message).toContain('at most 3 sessions per user');
+    expect(tracker.getState().state).toBe('terminated');
+    expect(tracker.getState().endReason).toBe('session_limit');
+    // The limit is not retried by starting another session on input.
+    expect(new Set(collector.batches().map((batch) => batch.sessionId)).size).toBe(1);
+  });
+
+  it('retries 503 then delivers', async () => {
+    let failures = 0;
+    reply = (batch) => {
+      if (failures >= 2) return acceptBatch(batch);
+      failures += 1;
+
+      return { status: 503, body: { code: 'internal_error', message: 'try later' }, headers: { 'retry-after': '0' } };
+    };
+    const { tracker, collector } = await start();
+
+    await waitUntil(() => collector.requests.length === 3);
+
+    expect(collector.batches().map((batch) => batch.events.length)).toEqual([2, 2, 2]);
+    expect(tracker.getState().state).toBe('active');
+  });
+
+  it('drops batch on 400', async () => {
+    reply = () => ({ status: 400, body: { code: 'invalid_batch', message: 'events.0.ts: invalid' } });
+    const { tracker, collector } = await start();
+    const errors: TrackerEvents['error'][] = [];
+    tracker.on('error', (error) => errors.push(error));
+
+    await waitUntil(() => errors.length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    const sentIds = collector.batches().flatMap((batch) => batch.events.map((event) => event.id));
+
+    expect(errors[0]?.code).toBe('invalid_batch');
+    expect(errors[0]?.message).toContain('events.0.ts: invalid');
+    // A rejected batch is dropped, not sent again.
+    expect(new Set(sentIds).size).toBe(sentIds.length);
+  });
+
+  it('flushes full batch early', async () => {
+    const { tracker, collector } = await start({ maxBatchSize: 5, flushIntervalMs: 600_000 });
+
+    for (let index = 0; index < 3; index += 1) tracker.track('step', { index });
+    await waitUntil(() => collector.batches().length === 1);
+
+    expect(eventTypes(collector.batches())).toEqual(['session_start', 'page_view', 'custom', 'custom', 'custom']);
+  });
+
+  it('beacons queue on pagehide', async () => {
+    const { tracker, collector } = await start({ flushIntervalMs: 600_000 });
+    tracker.track('checkout', { total: 12.5 });
+
+    window.dispatchEvent(new Event('pagehide'));
+    await waitUntil(() => collector.batches().length === 1);
+    const [request] = collector.requests;
+
+    expect(request?.contentType).toBe('text/plain;charset=utf-8');
+    expect(eventTypes(collector.batches())).toEqual(['session_start', 'page_view', 'custom', 'tab_closed']);
+  });
+
+  it('beacons queue when hidden', async () => {
+    const { tracker, collector } = await start({ flushIntervalMs: 600_000 });
+    tracker.track('checkout');
+    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+
+    try {
+      document.dispatchEvent(new Event('visibilitychange'));
+    } finally {
+      delete (document as { visibilityState?: unknown }).visibilityState;
+    }
+    await waitUntil(() => collector.batches().length === 1);
+
+    expect(eventTypes(collector.batches())).toEqual(['session_start', 'page_view', 'custom']);
+  });
+
+  it('sends page view on pushState', async () => {
+    const { collector } = await start();
+
+    history.pushState({}, '', '/cart');
+    history.pushState({}, '', '/cart');
+    await waitUntil(() => eventTypes(collector.batches()).filter((type) => type === 'page_view').length === 2);
+    const views = collector.batches().flatMap((batch) => batch.events.filter((event) => event.type === 'page_view'));
+
+    expect(views.map((event) => (event.data as { url: string }).url)).toEqual([
+      'http://localhost:3000/',
+      'http://localhost:3000/cart',
+    ]);
+    history.pushState({}, '', '/');
+  });
+});

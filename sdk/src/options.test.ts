@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { ProcessSessionsError } from './errors.js';
+import { resolveOptions, type ProcessSessionsOptions } from './options.js';
+
+const base: ProcessSessionsOptions = { endpoint: 'https://collect.example.com/', appId: 'shop' };
+
+function messageOf(change: Record<string, unknown>): string {
+  try {
+    resolveOptions({ ...base, ...change } as ProcessSessionsOptions);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ProcessSessionsError);
+    expect((error as ProcessSessionsError).code).toBe('invalid_option');
+
+    return (error as Error).message;
+  }
+  throw new Error('expected resolveOptions to throw');
+}
+
+describe('resolveOptions', () => {
+  it('applies documented defaults', () => {
+    expect(resolveOptions(base)).toEqual({
+      endpoint: 'https://collect.example.com',
+      appId: 'shop',
+      idleTimeoutMs: 1_800_000,
+      warningMs: 60_000,
+      heartbeatMs: 30_000,
+      flushIntervalMs: 3000,
+      maxBatchSize: 30,
+      debug: false,
+    });
+  });
+
+  it('shortens default warning for short timeouts', () => {
+    expect(resolveOptions({ ...base, idleTimeoutMs: 20_000 }).warningMs).toBe(10_000);
+  });
+
+  it('names option and range', () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [{ idleTimeoutMs: 50 }, 'idleTimeoutMs must be an integer between 1000 and 604800000, received 50'],
+      [{ idleTimeoutMs: '60000' }, 'idleTimeoutMs must be an integer between 1000 and 604800000, received "60000"'],
+      [{ warningMs: -1 }, 'warningMs must be an integer between 0 and 3600000, received -1'],
+      [{ idleTimeoutMs: 60_000, warningMs: 60_000 }, 'warningMs must be less than idleTimeoutMs (60000), received 60000'],
+      [{ heartbeatMs: 999 }, 'heartbeatMs must be an integer between 1000 and 3600000, received 999'],
+      [{ flushIntervalMs: 2.5 }, 'flushIntervalMs must be an integer between 100 and 600000, received 2.5'],
+      [{ maxBatchSize: 501 }, 'maxBatchSize must be an integer between 1 and 500, received 501'],
+      [{ debug: 'yes' }, 'debug must be true or false, received "yes"'],
+      [{ endpoint: 'ftp://example.com' }, 'endpoint must be an http or https URL, received "ftp://example.com"'],
+      [{ endpoint: '' }, 'endpoint must be an http or https URL, received ""'],
+      [{ appId: 'shop web' }, 'appId must be 1 to 64 characters of A-Z, a-z, 0-9, ".", "_" or "-", received "shop web"'],
+      [{ appId: undefined }, 'appId must be 1 to 64 characters of A-Z, a-z, 0-9, ".", "_" or "-", received undefined'],
+    ];
+
+    for (const [change, message] of cases) expect(messageOf(change), JSON.stringify(change)).toBe(message);
+  });
+
+  it('resolves relative endpoint', () => {
+    expect(resolveOptions({ ...base, endpoint: '/collect/' }).endpoint).toBe(`${location.origin}/collect`);
+  });
+});

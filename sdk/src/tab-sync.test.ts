@@ -1,0 +1,99 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { init } from './index.js';
+import { startTestCollector, waitUntil } from './test-collector.js';
+import type { ProcessSessions, TrackerEvents } from './types.js';
+
+type Collector = Awaited<ReturnType<typeof startTestCollector>>;
+
+/**
+ * Two trackers in one window stand for two tabs: they share localStorage and
+ * sessionStorage, and Node's BroadcastChannel carries their messages.
+ */
+describe('tabs', () => {
+  let collector: Collector;
+  const trackers: ProcessSessions[] = [];
+  const openTab = () => {
+    const tracker = init({ endpoint: collector.endpoint, appId: 'shop', flushIntervalMs: 100 });
+    trackers.push(tracker);
+
+    return tracker;
+  };
+
+  beforeEach(async () => {
+    localStorage.clear();
+    sessionStorage.clear();
+    collector = await startTestCollector();
+  });
+
+  afterEach(async () => {
+    trackers.splice(0).forEach((tracker) => tracker.stop());
+    await collector.close();
+  });
+
+  it('share one session and count', async () => {
+    const first = openTab();
+    const second = openTab();
+    const counts: TrackerEvents['tabs'][] = [];
+    first.on('tabs', (payload) => counts.push(payload));
+
+    await waitUntil(() => first.getState().tabs === 2 && second.getState().tabs === 2);
+
+    expect(second.getState().sessionId).toBe(first.getState().sessionId);
+    expect(counts.at(-1)).toEqual({ tabs: 2 });
+  });
+
+  it('duplicated tab picks new id', async () => {
+    const first = openTab();
+    // Both trackers read one sessionStorage, like a duplicated tab reads a copy of it.
+    const second = openTab();
+
+    await waitUntil(() => first.getState().tabs === 2 && second.getState().tabs === 2);
+
+    expect(first.getState().tabId).not.toBe(second.getState().tabId);
+  });
+
+  it('joined tab sends no session_start', async () => {
+    const first = openTab();
+    const second = openTab();
+    const sessionId = first.getState().sessionId;
+
+    await waitUntil(() => collector.batches().filter((batch) => batch.events.some((e) => e.type === 'tab_opened')).length === 2);
+    const starts = collector.batches().flatMap((batch) => batch.events.filter((event) => event.type === 'session_start'));
+    const opened = collector.batches().flatMap((batch) => batch.events.filter((event) => event.type === 'tab_opened'));
+
+    expect(second.getState().sessionId).toBe(sessionId);
+    expect(starts).toHaveLength(1);
+    expect(opened.map((event) => event.data)).toEqual([{ tabs: 2 }, { tabs: 2 }]);
+  });
+
+  it('closing tab says bye', async () => {
+    const first = openTab();
+    const second = openTab();
+    await waitUntil(() => first.getState().tabs === 2);
+
+    second.stop();
+    await waitUntil(() => first.getState().tabs === 1);
+    await waitUntil(() => collector.batches().some((batch) => batch.events.some((e) => e.type === 'tab_closed')));
+    const closed = collector.batches().flatMap((batch) => batch.events.filter((event) => event.type === 'tab_closed'));
+
+    expect(closed.map((event) => event.data)).toEqual([{ tabs: 1 }]);
+  });
+
+  it('logout ends session everywhere', async () => {
+    const first = openTab();
+    const second = openTab();
+    const terminated: TrackerEvents['terminated'][] = [];
+    second.on('terminated', (payload) => terminated.push(payload));
+    await waitUntil(() => second.getState().tabs === 2);
+
+    await first.end();
+    await waitUntil(() => terminated.length === 1);
+
+    expect(first.getState().state).toBe('stopped');
+    expect(first.getState().endReason).toBe('logout');
+    expect(second.getState().state).toBe('terminated');
+    expect(terminated).toEqual([{ sessionId: first.getState().sessionId, reason: 'logout' }]);
+    const ends = collector.batches().flatMap((batch) => batch.events.filter((event) => event.type === 'session_end'));
+    expect(ends.map((event) => event.data)).toEqual([{ reason: 'logout' }]);
+  });
+});
