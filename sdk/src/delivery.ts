@@ -5,7 +5,7 @@ import type { EventQueue, QueuedEvent } from './event-queue.js';
 import type { ResolvedOptions } from './options.js';
 import { postBatch, type SendResult } from './transport.js';
 
-/** The longest pause between sends after repeated failures, in ms. */
+/** Maximum pause between sends after repeated failures, in ms. */
 const MAX_BACKOFF_MS = 300_000;
 
 /** Sends the queue on an interval, when it fills, and by beacon when the page goes away. */
@@ -23,7 +23,7 @@ export interface Delivery {
 
 /** Callbacks of delivery. */
 export interface DeliveryEvents {
-  /** The collector replied to the batch of `sessionId`; failures arrive after ky's retries. */
+  /** The collector replied to the batch of `sessionId`; failures arrive after the transport's retries. */
   onResult(result: SendResult, sessionId: string): void;
   log(message: string, detail?: unknown): void;
 }
@@ -35,15 +35,11 @@ export function startDelivery(
   queue: EventQueue,
   events: DeliveryEvents,
 ): Delivery {
-  let isSending = false;
+  let sending: Promise<boolean> | undefined;
   let failures = 0;
   let retryAt = 0;
 
-  const send = async (items: QueuedEvent[]) => {
-    isSending = true;
-    const result = await postBatch(options.endpoint, toBatch(options.appId, clientId, items));
-    isSending = false;
-
+  const handle = (items: QueuedEvent[], result: SendResult) => {
     if (result.ok || !result.isRetryable) queue.remove(items);
     failures = result.ok || !result.isRetryable ? 0 : failures + 1;
     // Back off exponentially so an offline page does not retry every interval.
@@ -53,10 +49,20 @@ export function startDelivery(
 
     return result.ok;
   };
+  const send = (items: QueuedEvent[]) => {
+    const batch = toBatch(options.appId, clientId, items);
+
+    sending = postBatch(options.endpoint, batch).then((result) => {
+      sending = undefined;
+      return handle(items, result);
+    });
+
+    return sending;
+  };
   const flush = async () => {
     const items = queue.peekBatch(options.maxBatchSize);
 
-    if (isSending || !items.length || Date.now() < retryAt) return;
+    if (sending || !items.length || Date.now() < retryAt) return;
     if ((await send(items)) && queue.size() >= options.maxBatchSize) await flush();
   };
   const timer = setInterval(() => void flush(), options.flushIntervalMs);
@@ -64,9 +70,10 @@ export function startDelivery(
   return {
     flush,
     async flushAll() {
-      let items = queue.peekBatch(options.maxBatchSize);
+      await sending;
 
-      while (!isSending && items.length && (await send(items))) items = queue.peekBatch(options.maxBatchSize);
+      let items = queue.peekBatch(options.maxBatchSize);
+      while (items.length && (await send(items))) items = queue.peekBatch(options.maxBatchSize);
     },
     flushOnExit() {
       for (const batch of groupBatches(queue.takeAll())) {

@@ -12,7 +12,7 @@ export interface Emitter<T> {
 }
 
 /**
- * Creates an emitter that holds events until `release()`, so listeners added right after
+ * Creates an emitter that queues events until `release()`, so listeners added right after
  * a factory returns still receive what it emitted. A listener that throws is reported to
  * `onListenerError`.
  */

@@ -1,7 +1,7 @@
 /** How often the idle deadline is compared to the clock, in ms. */
 export const CHECK_INTERVAL_MS = 1000;
 
-/** Where a session stands against its idle deadline. */
+/** Phase of a session relative to its idle deadline. */
 export type IdlePhase = 'active' | 'warning' | 'idle';
 
 /** Inputs and callbacks of the idle timer. */

@@ -10,7 +10,7 @@ const ORPHAN_AFTER_MS = 10_000;
 /**
  * Brings the timers in line with the session, the leadership and the timing: the idle
  * phase restarts for an active session, and only the leader of a live session sends
- * heartbeats and holds the server stream.
+ * heartbeats and keeps the server stream open.
  */
 export function refresh(ctx: TrackerContext): void {
   const sessionId = isLive(ctx) && ctx.isLeader ? ctx.session?.id : undefined;

@@ -12,7 +12,7 @@ export function watchPageLifecycle(ctx: TrackerContext): () => void {
     if (document.visibilityState === 'hidden') leavePage(ctx, false);
   };
   const onPageShow = (event: PageTransitionEvent) => {
-    // A page restored from the back/forward cache said `bye` when it was hidden.
+    // A page restored from the back/forward cache posted `bye` on its pagehide.
     if (!event.persisted) return;
     ctx.tabs.start();
     ctx.idle.check();

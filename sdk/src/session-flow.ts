@@ -61,7 +61,8 @@ export function enqueuePageView(ctx: TrackerContext): void {
 
 /**
  * Ends the current session in this tab for `reason` and drops its queued events. With
- * `relay`, other tabs hear of it too; localStorage tells tabs without BroadcastChannel.
+ * `relay`, other tabs get a message too. Tabs without BroadcastChannel read the end from
+ * localStorage on their next idle check.
  */
 export function endSession(ctx: TrackerContext, reason: SessionEndReason, relay: boolean): void {
   const id = ctx.session?.id;

@@ -52,7 +52,7 @@ describe('tabs', () => {
     expect(first.getState().tabId).not.toBe(second.getState().tabId);
   });
 
-  it('joined tab sends no session_start', async () => {
+  it('joined tab sends page view only', async () => {
     const first = openTab();
     const second = openTab();
     const sessionId = first.getState().sessionId;
@@ -61,8 +61,11 @@ describe('tabs', () => {
     const starts = collector.batches().flatMap((batch) => batch.events.filter((event) => event.type === 'session_start'));
     const opened = collector.batches().flatMap((batch) => batch.events.filter((event) => event.type === 'tab_opened'));
 
+    const views = collector.batches().flatMap((batch) => batch.events.filter((event) => event.type === 'page_view'));
+
     expect(second.getState().sessionId).toBe(sessionId);
     expect(starts).toHaveLength(1);
+    expect(views).toHaveLength(2);
     expect(opened.map((event) => event.data)).toEqual([{ tabs: 2 }, { tabs: 2 }]);
   });
 

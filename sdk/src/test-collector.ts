@@ -18,9 +18,9 @@ export interface ReceivedRequest {
 }
 
 /**
- * A real HTTP server on 127.0.0.1 that records what the SDK sends to `POST /v1/events`.
- * By default it accepts every batch and replies with an active session, like the
- * collector; `reply` lets a test choose the reply to each batch.
+ * Starts a real HTTP server on 127.0.0.1 that records what the SDK sends to
+ * `POST /v1/events`. By default it accepts every batch and replies with an active session,
+ * as the collector does. With `reply`, a test chooses the reply to each batch.
  */
 export async function startTestCollector(reply: (batch: BatchInput) => TestReply = (batch) => acceptBatch(batch)) {
   const requests: ReceivedRequest[] = [];
@@ -79,7 +79,7 @@ async function handle(
   response.writeHead(status, { ...cors, 'content-type': 'application/json', ...headers }).end(JSON.stringify(replyBody));
 }
 
-/** The session state the collector reports for `sessionId`. */
+/** Builds the session state the collector reports for `sessionId`. */
 export function sessionState(sessionId: string, change: Partial<SessionState> = {}): SessionState {
   return {
     id: sessionId,

@@ -140,4 +140,44 @@ describe('tracker', () => {
     expect(actives).toHaveLength(2);
     expect(tracker.getState().idleDeadline).toBe(Date.now() + IDLE_TIMEOUT_MS);
   });
+
+  it('identify adds userId to batches', async () => {
+    const tracker = start();
+
+    tracker.identify('user-42');
+    tracker.track('login');
+    await waitUntil(() => collector.batches().length > 0);
+
+    expect(collector.batches()[0]?.userId).toBe('user-42');
+    expect(tracker.getState().userId).toBe('user-42');
+    expect(() => tracker.identify('')).toThrow('userId must be 1 to 256 characters without control characters, received ""');
+  });
+
+  it('track rejects invalid props', () => {
+    const tracker = start();
+
+    expect(() => tracker.track('')).toThrow('name must be 1 to 128 characters');
+    expect(() => tracker.track('buy', { nested: { a: 1 } } as never)).toThrow(
+      'props.nested must be a string of up to 1024 characters, a finite number, a boolean or null, received [object Object]',
+    );
+    expect(() => tracker.track('buy', Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`k${i}`, i])))).toThrow(
+      'props must be an object with at most 32 keys, received 33 keys',
+    );
+    expect(() => tracker.track('buy', { total: Number.NaN })).toThrow('props.total must be');
+  });
+
+  it('policy reply overrides timeouts', async () => {
+    await collector.close();
+    collector = await startTestCollector((batch) => acceptBatch(batch, { idleTimeoutMs: 120_000, warningMs: 20_000 }));
+    const tracker = start();
+
+    await waitUntil(() => collector.batches().length > 0);
+    await waitUntil(() => {
+      const { idleDeadline, lastActivityAt } = tracker.getState();
+      return idleDeadline !== null && lastActivityAt !== null && idleDeadline - lastActivityAt === 120_000;
+    });
+
+    expect(tracker.getState().state).toBe('active');
+  });
 });
+

@@ -18,7 +18,7 @@ import { electLeader } from './tab-leader.js';
 import { enqueue, isLive, type TrackerContext } from './tracker-context.js';
 import type { TrackerEvents } from './types.js';
 
-/** A new tab reports `tab_opened` once other tabs had this long to answer its hello, in ms. */
+/** A new tab reports `tab_opened` once other tabs had this long to reply to its hello, in ms. */
 const SETTLE_MS = 300;
 /** Interval between looks for stored events that no open page will send, in ms. */
 const RECOVER_INTERVAL_MS = 60_000;
@@ -83,7 +83,8 @@ function readIdleInputs(ctx: TrackerContext) {
 /** Joins or begins the session and attaches the tracker to the page. */
 export function startTracker(ctx: TrackerContext): void {
   syncSharedSession(ctx);
-  if (!ctx.session) beginSession(ctx, Date.now());
+  if (ctx.session) enqueuePageView(ctx);
+  else beginSession(ctx, Date.now());
   // Listeners added right after init() returns still receive the first `start` and `active`.
   queueMicrotask(() => ctx.emitter.release());
 

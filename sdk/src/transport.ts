@@ -26,16 +26,16 @@ export type SendResult =
       retryAfterMs?: number;
     };
 
-/** The request body the collector accepts: JSON sent as text/plain so no CORS preflight runs. */
+/** Builds the request the collector accepts: JSON sent as text/plain, so no CORS preflight runs. */
 export function batchRequest(batch: BatchInput) {
   return { body: JSON.stringify(batch), headers: { 'content-type': 'text/plain;charset=UTF-8' } };
 }
 
 /**
  * Sends `batch` to `POST {endpoint}/v1/events`. Network failures, timeouts, 408, 429 and
- * 5xx are retried up to RETRY_LIMIT times with jittered exponential backoff, or after the
- * reply's `Retry-After`; other 4xx return at once. Retrying is safe because the collector
- * drops events whose id it already stored.
+ * 5xx are retried up to RETRY_LIMIT times, after the reply's `Retry-After` or else a
+ * jittered exponential backoff. Other 4xx return at once. Retrying is safe because the
+ * collector drops events whose id it already stored.
  */
 export async function postBatch(endpoint: string, batch: BatchInput): Promise<SendResult> {
   const request = batchRequest(batch);

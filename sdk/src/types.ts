@@ -2,9 +2,9 @@ import type { ProcessSessionsError } from './errors.js';
 import type { SessionEndReason } from './session-store.js';
 
 /**
- * Where this tab's tracker stands. `idle` and `terminated` mean the session is over and the
- * next input starts a new one, unless the reason is `evicted`, `disabled` or `session_limit`.
- * `stopped` means `end()` or `stop()` was called.
+ * State of this tab's tracker. `idle` and `terminated` mean the session is over and the next
+ * input starts a new one, unless the end reason is `logout`, `evicted`, `disabled` or
+ * `session_limit`. `stopped` means `end()` or `stop()` was called.
  */
 export type TrackerState = 'active' | 'warning' | 'idle' | 'terminated' | 'stopped';
 
