@@ -3,7 +3,7 @@ import type { SessionEndReason, SessionRecord } from './session-store.js';
 
 /** A message between tabs of one app on the `ps:<appId>` BroadcastChannel. */
 export type TabMessage =
-  | { t: 'hello'; tab: string; from: string }
+  | { t: 'hello'; tab: string; since: number; from: string }
   | { t: 'here'; tab: string; from: string }
   | { t: 'ping'; tab: string; from: string }
   | { t: 'bye'; tab: string; from: string }

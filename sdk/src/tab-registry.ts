@@ -43,8 +43,15 @@ export function createTabRegistry(
   let tabId = readOrCreateId(session, key, createId);
   let timer: ReturnType<typeof setInterval> | undefined;
   let lastCount = 1;
+  const since = Date.now();
 
-  const post = (t: 'hello' | 'here' | 'ping' | 'bye') => channel.post({ t, tab: tabId, from: instanceId });
+  const post = (t: 'here' | 'ping' | 'bye') => channel.post({ t, tab: tabId, from: instanceId });
+  const hello = () => channel.post({ t: 'hello', tab: tabId, since, from: instanceId });
+  const rename = () => {
+    tabId = createId();
+    writeJson(session, key, tabId);
+    hello();
+  };
   const report = (expired = 0) => {
     if (others.size + 1 !== lastCount || expired) events.onCount((lastCount = others.size + 1), expired);
   };
@@ -63,7 +70,7 @@ export function createTabRegistry(
     count: () => others.size + 1,
     isOpen: (id) => others.has(id),
     start() {
-      post('hello');
+      hello();
       timer ??= setInterval(() => {
         post('ping');
         prune();
@@ -73,19 +80,23 @@ export function createTabRegistry(
       if (!('tab' in message)) return;
       if (message.t === 'bye') {
         others.delete(message.tab);
-      } else if (message.tab === tabId) {
-        // A duplicated tab starts with a copy of the original's sessionStorage, so the
-        // newcomer learns from the `here` reply that its id is taken and picks a new one.
-        if (message.t === 'hello') post('here');
-        if (message.t === 'here') {
-          tabId = createId();
-          writeJson(session, key, tabId);
-          post('hello');
-        }
-      } else {
-        others.set(message.tab, Date.now() + PRESENCE_TTL_MS);
-        if (message.t === 'hello') post('here');
+        report();
+        return;
       }
+      if (message.tab === tabId) {
+        // A duplicated tab starts with a copy of the original's sessionStorage, so two
+        // trackers can hold one id. The older keeps it and the newer picks a new one.
+        if (message.t === 'hello') {
+          const isOlder = since < message.since || (since === message.since && instanceId < message.from);
+          if (isOlder) post('here');
+          else rename();
+          return;
+        }
+        if (message.t !== 'here') return;
+        rename();
+      }
+      others.set(message.tab, Date.now() + PRESENCE_TTL_MS);
+      if (message.t === 'hello') post('here');
       report();
     },
     stop() {

@@ -48,8 +48,27 @@ describe('tabs', () => {
     const second = openTab();
 
     await waitUntil(() => first.getState().tabs === 2 && second.getState().tabs === 2);
+    await new Promise((resolve) => setTimeout(resolve, 100));
 
     expect(first.getState().tabId).not.toBe(second.getState().tabId);
+    expect(first.getState().tabs).toBe(2);
+    expect(second.getState().tabs).toBe(2);
+  });
+
+  it('original tab keeps its id', async () => {
+    const first = openTab();
+    const originalId = first.getState().tabId;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+
+    const second = openTab();
+    await waitUntil(() => first.getState().tabs === 2 && second.getState().tabs === 2);
+    // Stale ids would inflate the count, so it must stay at 2 after every reply arrived.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+
+    expect(first.getState().tabId).toBe(originalId);
+    expect(second.getState().tabId).not.toBe(originalId);
+    expect(first.getState().tabs).toBe(2);
+    expect(second.getState().tabs).toBe(2);
   });
 
   it('joined tab sends page view only', async () => {
