@@ -28,7 +28,7 @@ export interface IdleTimer {
 /**
  * Starts checking every CHECK_INTERVAL_MS and when the page becomes visible. The phase comes
  * from Date.now() against the last activity, never from counted ticks, because timers stop
- * while the computer sleeps and run once a minute in hidden tabs.
+ * while the computer sleeps, and Chrome runs them once a minute in long-hidden pages.
  */
 export function startIdleTimer(events: IdleTimerEvents): IdleTimer {
   let phase: IdlePhase = 'active';

@@ -5,8 +5,9 @@ import { readOrCreateId, session, writeJson } from './web-storage.js';
 /** Interval of the presence `ping` each tab posts, in ms. */
 const PING_MS = 20_000;
 /**
- * A tab that posted nothing for this long counts as closed, in ms. Chrome runs timers
- * of long-hidden tabs once a minute, so this spans two missed minutes.
+ * A tab that posted nothing for this long counts as closed, in ms. Chrome 88 and later
+ * run interval timers of pages hidden over 5 minutes once a minute, so this spans two
+ * missed pings (developer.chrome.com/blog/timer-throttling-in-chrome-88).
  */
 const PRESENCE_TTL_MS = 130_000;
 
@@ -26,7 +27,7 @@ export interface TabRegistry {
   stop(): void;
 }
 
-/** Callbacks of the registry; `expired` lists tabs that closed without saying `bye`. */
+/** Callbacks of the registry; `expired` counts tabs that closed without posting `bye`. */
 export interface TabRegistryEvents {
   onCount(count: number, expired: number): void;
 }
