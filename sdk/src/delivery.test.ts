@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { BatchInput } from '../../shared/src/index.js';
 import { init } from './index.js';
 import { acceptBatch, sessionState, startTestCollector, waitUntil, type TestReply } from './test-collector.js';
@@ -28,6 +28,7 @@ describe('delivery', () => {
 
   afterEach(async () => {
     trackers.splice(0).forEach((tracker) => tracker.stop());
+    vi.restoreAllMocks();
     await collector?.close();
     collector = undefined;
   });
@@ -160,6 +161,32 @@ describe('delivery', () => {
     await waitUntil(() => collector.batches().length === 1);
 
     expect(eventTypes(collector.batches())).toEqual(['session_start', 'page_view', 'custom']);
+  });
+
+  it('falls back when beacon refused', async () => {
+    // Browsers refuse a beacon when their keepalive quota is used up.
+    const sendBeacon = vi.spyOn(navigator, 'sendBeacon').mockReturnValue(false);
+    const { tracker, collector } = await start({ flushIntervalMs: 600_000 });
+    tracker.track('checkout');
+
+    window.dispatchEvent(new Event('pagehide'));
+    await waitUntil(() => collector.batches().length === 1);
+
+    expect(sendBeacon).toHaveBeenCalledTimes(1);
+    expect(collector.requests[0]?.contentType).toBe('text/plain;charset=UTF-8');
+    expect(eventTypes(collector.batches())).toEqual(['session_start', 'page_view', 'custom', 'tab_closed']);
+  });
+
+  it('sends page view on popstate', async () => {
+    const { collector } = await start();
+
+    history.replaceState({}, '', '/orders');
+    window.dispatchEvent(new PopStateEvent('popstate'));
+    await waitUntil(() => eventTypes(collector.batches()).filter((type) => type === 'page_view').length === 2);
+    const views = collector.batches().flatMap((batch) => batch.events.filter((event) => event.type === 'page_view'));
+
+    expect((views[1]?.data as { url: string }).url).toBe('http://localhost:3000/orders');
+    history.replaceState({}, '', '/');
   });
 
   it('sends page view on pushState', async () => {

@@ -116,8 +116,8 @@ function groupBatches(items: QueuedEvent[]): QueuedEvent[][] {
     const chunks = groups.get(key) ?? [[]];
     groups.set(key, chunks);
 
-    if (chunks.at(-1)!.length >= MAX_EVENTS_PER_BATCH) chunks.push([]);
-    chunks.at(-1)!.push(item);
+    if (chunks[chunks.length - 1]!.length >= MAX_EVENTS_PER_BATCH) chunks.push([]);
+    chunks[chunks.length - 1]!.push(item);
   }
 
   return [...groups.values()].flat();

@@ -179,5 +179,20 @@ describe('tracker', () => {
 
     expect(tracker.getState().state).toBe('active');
   });
-});
 
+  it('logs only with debug', async () => {
+    const spies = (['log', 'info', 'warn', 'error', 'debug'] as const).map((level) =>
+      vi.spyOn(console, level).mockImplementation(() => {}),
+    );
+    // happy-dom has no IndexedDB, so both trackers hit a failure worth logging.
+    start();
+    await waitUntil(() => collector.batches().length > 0);
+    expect(spies.every((spy) => spy.mock.calls.length === 0)).toBe(true);
+
+    start({ debug: true });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+
+    expect(spies[1]!.mock.calls.some(([message]) => String(message).startsWith('[process-sessions]'))).toBe(true);
+    vi.restoreAllMocks();
+  });
+});
