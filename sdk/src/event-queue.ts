@@ -38,18 +38,15 @@ export function createEventQueue(onStorageError: (error: unknown) => void): Even
   let items: QueuedEvent[] = [];
   let store: UseStore | undefined;
 
-  const persist = (action: (store: UseStore) => Promise<unknown>) => {
-    const run = async () => {
-      if (!store) return;
-      try {
-        await action(store);
-      } catch (error) {
-        store = undefined;
-        onStorageError(error);
-      }
-    };
-
-    return run();
+  const persist = async (action: (store: UseStore) => Promise<unknown>) => {
+    if (!store) return;
+    try {
+      await action(store);
+    } catch (error) {
+      // Also catches the synchronous throw of idb-keyval when indexedDB is missing.
+      store = undefined;
+      onStorageError(error);
+    }
   };
   const forget = (gone: QueuedEvent[]) => {
     const ids = new Set(gone.map((item) => item.event.id));

@@ -21,6 +21,8 @@ export function beginSession(ctx: TrackerContext, now: number): void {
   const followsIdle = previous && (previous.endReason === 'idle' || !previous.endReason);
   const idleMs = followsIdle ? Math.max(0, now - previous.lastActivityAt) : undefined;
 
+  // NOTE: two tabs that begin a session at the same moment both write here. The last write
+  // wins and the other tab adopts it, so the collector later ends the losing session as idle.
   ctx.store.write(record);
   ctx.channel.post({ t: 'session', record, from: ctx.instanceId });
   enterSession(ctx, record, true, idleMs);
