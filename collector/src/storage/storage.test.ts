@@ -62,22 +62,58 @@ describe('openStorage', () => {
     for (const value of Object.values(loaded!)) expect(typeof value).not.toBe('bigint');
   });
 
-  it('stored event reported by hasEvent', async () => {
+  it('stored event found after reopen', async () => {
     const storage = await open();
     const event = eventRowFixture();
     await storage.transact({ sessionIds: [], eventIds: [], apply: (view) => view.addEvent(event) });
 
-    // A fresh storage has empty caches, so this reads the events table.
+    // A fresh storage has empty caches, so only the insert can find the stored id.
     await storage.close();
     const reopened = await open();
+    const unknown = eventRowFixture({ id: 'event-unknown' });
     const isStored = await reopened.transact({
       sessionIds: [],
-      eventIds: [event.id, 'event-unknown'],
-      apply: (view) => [view.hasEvent(event.id), view.hasEvent('event-unknown')],
+      eventIds: [event.id, unknown.id],
+      apply: (view) =>
+        [event, unknown].map((row) => {
+          const isDuplicate = view.hasEvent(row.id);
+          if (!isDuplicate) view.addEvent({ ...row, type: 'resent' });
+          return isDuplicate;
+        }),
     });
 
     expect(isStored).toEqual([true, false]);
-    expect(await reopened.listEvents(event.sessionId)).toEqual([event]);
+    const events = await reopened.listEvents(event.sessionId);
+    expect(events.map((row) => [row.id, row.type])).toEqual([
+      [event.id, 'activity'],
+      [unknown.id, 'resent'],
+    ]);
+  });
+
+  it('stored event spares its group', async () => {
+    const storage = await open();
+    const stored = eventRowFixture({ id: 'event-stored' });
+    await storage.transact({ sessionIds: [], eventIds: [], apply: (view) => view.addEvent(stored) });
+    await storage.close();
+    const reopened = await open();
+    // The queue starts this write alone, so the three below share the next group.
+    const first = reopened.transact({ sessionIds: [], eventIds: [], apply: () => 'first' });
+
+    const writes = ['event-stored', 'event-new-1', 'event-new-2'].map((id) =>
+      reopened.transact({
+        sessionIds: [],
+        eventIds: [id],
+        apply: (view) => {
+          if (view.hasEvent(id)) return 'duplicate';
+          view.addEvent(eventRowFixture({ id }));
+          return 'added';
+        },
+      }),
+    );
+
+    expect(await first).toBe('first');
+    expect(await Promise.all(writes)).toEqual(['duplicate', 'added', 'added']);
+    expect(await reopened.listEvents(stored.sessionId)).toHaveLength(3);
   });
 
   it('concurrent writes all commit', async () => {

@@ -1,17 +1,20 @@
 import type { EventRow, SessionRow } from './rows.js';
 import { BoundedCache } from './bounded-cache.js';
-import type { WriteStatements } from './write-statements.js';
+import type { GroupRows, WriteStatements } from './write-statements.js';
 
 /** Maximum write requests committed together in one transaction. */
 const MAX_GROUP_REQUESTS = 256;
-/** Maximum event ids a group may declare, which bounds the size of one load query. */
+/** Maximum event ids a group may declare, which bounds the rows of one insert. */
 const MAX_GROUP_EVENT_IDS = 20_000;
 
 /** The state a write request reads and the changes it records. */
 export interface WriteView {
   /** Returns a copy of the session, or undefined when it does not exist. */
   getSession(id: string): SessionRow | undefined;
-  /** Returns whether an event with this id is stored or already written in this group. */
+  /**
+   * Returns whether an event with this id is in the recent-id cache, was found
+   * stored by an earlier attempt, or is written in this group.
+   */
   hasEvent(id: string): boolean;
   /** Inserts or replaces a session. */
   putSession(row: SessionRow): void;
@@ -27,8 +30,9 @@ export interface WriteRequest<T> {
   eventIds: readonly string[];
   /**
    * Computes the changes from the current state. It must be synchronous and
-   * have no side effect beyond the view, because the queue calls it again
-   * when its group fails and is retried request by request.
+   * have no side effect beyond the view, because the queue may call it again.
+   * That happens when its group fails and is retried request by request, and
+   * when an event that `hasEvent` reported as new turns out to be stored.
    */
   apply(view: WriteView): T;
 }
@@ -39,7 +43,7 @@ interface Pending {
   reject(error: unknown): void;
 }
 
-/** State of one group while its transaction is open. */
+/** State of one group while it is applied and written. */
 interface GroupState {
   loadedSessions: Map<string, SessionRow | null>;
   storedEventIds: Set<string>;
@@ -89,10 +93,11 @@ export class WriteQueue {
     return row === undefined ? undefined : { ...row };
   }
 
-  /** Rejects new requests and waits until every queued request has settled. */
+  /** Rejects new requests, waits until every queued request has settled and closes the appenders. */
   async close(): Promise<void> {
     this.#isClosed = true;
     await this.#draining;
+    this.#statements.close();
   }
 
   async #drain(): Promise<void> {
@@ -127,14 +132,9 @@ export class WriteQueue {
 
     let outcomes: Outcome[];
     try {
-      await this.#statements.begin();
-      await this.#load(group, state);
-      outcomes = group.map((item) => this.#apply(item.request, state));
-      await this.#statements.insertEvents([...state.events.values()]);
-      await this.#statements.upsertSessions([...state.sessions.values()]);
-      await this.#statements.commit();
+      await this.#loadSessions(group, state);
+      outcomes = await this.#write(group, state);
     } catch (error) {
-      await this.#statements.rollback().catch(() => {});
       if (canSplit && group.length > 1) {
         // Retry alone so that one failing request cannot fail the others.
         for (const item of group) await this.#runGroup([item], false);
@@ -152,24 +152,50 @@ export class WriteQueue {
     });
   }
 
-  async #load(group: Pending[], state: GroupState): Promise<void> {
-    const sessionIds = new Set<string>();
-    const eventIds = new Set<string>();
+  /**
+   * Applies the group and commits its writes. Event ids missing from the
+   * recent-id cache are assumed new. When the insert proves some were stored,
+   * the group is applied again knowing them.
+   */
+  async #write(group: Pending[], state: GroupState): Promise<Outcome[]> {
+    for (let attempt = 1; ; attempt += 1) {
+      state.sessions.clear();
+      state.events.clear();
+      const outcomes = group.map((item) => this.#apply(item.request, state));
+
+      try {
+        await this.#statements.writeGroup(this.#groupRows(state));
+        return outcomes;
+      } catch (error) {
+        const stored = await this.#statements.rollback();
+        if (stored.length === 0 || attempt === 2) throw error;
+        for (const id of stored) state.storedEventIds.add(id);
+      }
+    }
+  }
+
+  #groupRows(state: GroupState): GroupRows {
+    const newSessions: SessionRow[] = [];
+    const changedSessions: SessionRow[] = [];
+    for (const [id, row] of state.sessions) {
+      const isCommitted = this.#sessionCache.has(id) || Boolean(state.loadedSessions.get(id));
+      (isCommitted ? changedSessions : newSessions).push(row);
+    }
+    return { newSessions, changedSessions, events: [...state.events.values()] };
+  }
+
+  /** Loads the sessions the group declares that the cache does not hold. */
+  async #loadSessions(group: Pending[], state: GroupState): Promise<void> {
+    const ids = new Set<string>();
     for (const { request } of group) {
       for (const id of request.sessionIds) {
-        if (!this.#sessionCache.has(id)) sessionIds.add(id);
-      }
-      for (const id of request.eventIds) {
-        if (!this.#recentEventIds.has(id)) eventIds.add(id);
+        if (!this.#sessionCache.has(id)) ids.add(id);
       }
     }
 
-    for (const id of sessionIds) state.loadedSessions.set(id, null);
-    for (const row of await this.#statements.loadSessions([...sessionIds])) {
+    for (const id of ids) state.loadedSessions.set(id, null);
+    for (const row of await this.#statements.loadSessions([...ids])) {
       state.loadedSessions.set(row.id, row);
-    }
-    for (const id of await this.#statements.findStoredEventIds([...eventIds])) {
-      state.storedEventIds.add(id);
     }
   }
 

@@ -15,60 +15,84 @@ import {
   toSessionRow,
 } from './rows.js';
 
-const SESSION_STAGING = 'staging_sessions';
-const EVENT_STAGING = 'staging_events';
+const NEW_SESSIONS = 'staging_new_sessions';
+const CHANGED_SESSIONS = 'staging_changed_sessions';
+const EVENTS = 'staging_events';
+
+const SESSION_UPDATES = SESSION_COLUMNS.filter(([column]) => column !== 'id')
+  .map(([column]) => `${column} = s.${column}`)
+  .join(', ');
 
 /**
- * The SQL of the write connection: transactions, the loads a write group
- * needs, and appender-based bulk writes through temporary staging tables.
+ * Writes and commits one group in one native call, so a group costs one
+ * thread hop. An event id that is already stored makes the insert fail with a
+ * constraint violation, and the queue then retries without it.
+ */
+const WRITE_GROUP_SQL = `
+  BEGIN TRANSACTION;
+  UPDATE sessions SET ${SESSION_UPDATES} FROM ${CHANGED_SESSIONS} AS s WHERE sessions.id = s.id;
+  INSERT INTO sessions SELECT * FROM ${NEW_SESSIONS};
+  INSERT INTO events SELECT * FROM ${EVENTS};
+  DELETE FROM ${NEW_SESSIONS};
+  DELETE FROM ${CHANGED_SESSIONS};
+  DELETE FROM ${EVENTS};
+  COMMIT;
+`;
+
+const CLEAR_STAGING_SQL = `
+  DELETE FROM ${NEW_SESSIONS};
+  DELETE FROM ${CHANGED_SESSIONS};
+  DELETE FROM ${EVENTS};
+`;
+
+type StagingAppenders = Record<'newSessions' | 'changedSessions' | 'events', DuckDBAppender>;
+
+/** Rows of one write group. */
+export interface GroupRows {
+  newSessions: readonly SessionRow[];
+  changedSessions: readonly SessionRow[];
+  events: readonly EventRow[];
+}
+
+/**
+ * The SQL of the write connection. Rows go through appenders into temporary
+ * staging tables (each flush commits on its own), then into the real tables
+ * with a few set-based statements. Staging tables are per connection and
+ * vanish with it, so a crash leaves no staged rows behind.
  */
 export class WriteStatements {
   readonly #connection: DuckDBConnection;
   readonly #loadSessions: DuckDBPreparedStatement;
-  readonly #findEvents: DuckDBPreparedStatement;
+  readonly #appenders: StagingAppenders;
 
   private constructor(
     connection: DuckDBConnection,
     loadSessions: DuckDBPreparedStatement,
-    findEvents: DuckDBPreparedStatement,
+    appenders: StagingAppenders,
   ) {
     this.#connection = connection;
     this.#loadSessions = loadSessions;
-    this.#findEvents = findEvents;
+    this.#appenders = appenders;
   }
 
-  /** Creates the staging tables of this connection and prepares the load queries. */
+  /** Creates the staging tables and appenders of this connection and prepares the load query. */
   static async create(connection: DuckDBConnection): Promise<WriteStatements> {
-    // Temporary tables live only in this connection, so staging needs no cleanup after a crash.
-    await connection.run(
-      `CREATE TEMP TABLE ${SESSION_STAGING} AS SELECT * FROM sessions WITH NO DATA`,
-    );
-    await connection.run(`CREATE TEMP TABLE ${EVENT_STAGING} AS SELECT * FROM events WITH NO DATA`);
+    for (const table of [NEW_SESSIONS, CHANGED_SESSIONS]) {
+      await connection.run(`CREATE TEMP TABLE ${table} AS SELECT * FROM sessions WITH NO DATA`);
+    }
+    await connection.run(`CREATE TEMP TABLE ${EVENTS} AS SELECT * FROM events WITH NO DATA`);
     const loadSessions = await connection.prepare(
       'SELECT * FROM sessions WHERE id IN (SELECT unnest($1))',
     );
-    const findEvents = await connection.prepare(
-      'SELECT id FROM events WHERE id IN (SELECT unnest($1))',
-    );
-    return new WriteStatements(connection, loadSessions, findEvents);
+    const appenders = {
+      newSessions: await connection.createAppender(NEW_SESSIONS, 'main', 'temp'),
+      changedSessions: await connection.createAppender(CHANGED_SESSIONS, 'main', 'temp'),
+      events: await connection.createAppender(EVENTS, 'main', 'temp'),
+    };
+    return new WriteStatements(connection, loadSessions, appenders);
   }
 
-  /** Starts a transaction. */
-  async begin(): Promise<void> {
-    await this.#connection.run('BEGIN TRANSACTION');
-  }
-
-  /** Commits the open transaction. */
-  async commit(): Promise<void> {
-    await this.#connection.run('COMMIT');
-  }
-
-  /** Rolls back the open transaction. */
-  async rollback(): Promise<void> {
-    await this.#connection.run('ROLLBACK');
-  }
-
-  /** Loads the sessions with the given ids, leaving out ids that do not exist. */
+  /** Loads the committed sessions with the given ids, leaving out ids that do not exist. */
   async loadSessions(ids: readonly string[]): Promise<SessionRow[]> {
     if (ids.length === 0) return [];
     this.#loadSessions.bindList(1, listValue([...ids]), LIST(VARCHAR));
@@ -76,53 +100,49 @@ export class WriteStatements {
     return reader.getRowObjectsJS().map((raw) => toSessionRow(raw));
   }
 
-  /** Returns the ids, among `ids`, of events already stored. */
-  async findStoredEventIds(ids: readonly string[]): Promise<string[]> {
-    if (ids.length === 0) return [];
-    this.#findEvents.bindList(1, listValue([...ids]), LIST(VARCHAR));
-    const reader = await this.#findEvents.runAndReadAll();
-    return reader.getRowObjectsJS().map((raw) => String(raw.id));
+  /** Stages the rows and writes them in one transaction; throws when any statement fails. */
+  async writeGroup(rows: GroupRows): Promise<void> {
+    stage(this.#appenders.newSessions, SESSION_COLUMNS, rows.newSessions);
+    stage(this.#appenders.changedSessions, SESSION_COLUMNS, rows.changedSessions);
+    stage(this.#appenders.events, EVENT_COLUMNS, rows.events);
+    await this.#connection.run(WRITE_GROUP_SQL);
   }
 
-  /** Inserts events, skipping ids already stored. */
-  async insertEvents(rows: readonly EventRow[]): Promise<void> {
-    if (rows.length === 0) return;
-    await this.#stage(EVENT_STAGING, EVENT_COLUMNS, rows);
-    await this.#connection.run(
-      `INSERT INTO events SELECT * FROM ${EVENT_STAGING} ON CONFLICT DO NOTHING`,
+  /**
+   * Rolls back a failed `writeGroup` and returns the ids of staged events that
+   * are already stored, then clears the staging tables.
+   */
+  async rollback(): Promise<string[]> {
+    // A failed flush may leave rows in an appender's buffer.
+    for (const appender of Object.values(this.#appenders)) appender.clear();
+    // Fails when the transaction already ended, which leaves nothing to undo.
+    await this.#connection.run('ROLLBACK').catch(() => {});
+
+    const reader = await this.#connection.runAndReadAll(
+      `SELECT s.id FROM ${EVENTS} AS s JOIN events AS e ON e.id = s.id`,
     );
-    await this.#connection.run(`DELETE FROM ${EVENT_STAGING}`);
+    await this.#connection.run(CLEAR_STAGING_SQL);
+    return reader.getRowObjectsJS().map((row) => String(row.id));
   }
 
-  /** Inserts new sessions and replaces every column of existing ones. */
-  async upsertSessions(rows: readonly SessionRow[]): Promise<void> {
-    if (rows.length === 0) return;
-    await this.#stage(SESSION_STAGING, SESSION_COLUMNS, rows);
-    const updates = SESSION_COLUMNS.filter(([column]) => column !== 'id')
-      .map(([column]) => `${column} = excluded.${column}`)
-      .join(', ');
-    await this.#connection.run(
-      `INSERT INTO sessions SELECT * FROM ${SESSION_STAGING} ON CONFLICT (id) DO UPDATE SET ${updates}`,
-    );
-    await this.#connection.run(`DELETE FROM ${SESSION_STAGING}`);
+  /** Closes the appenders; the connection stays open. */
+  close(): void {
+    for (const appender of Object.values(this.#appenders)) appender.closeSync();
   }
+}
 
-  async #stage<Row>(
-    table: string,
-    columns: ReadonlyArray<readonly [string, keyof Row, ColumnKind]>,
-    rows: readonly Row[],
-  ): Promise<void> {
-    const appender = await this.#connection.createAppender(table, 'main', 'temp');
-    try {
-      for (const row of rows) {
-        for (const [, field, kind] of columns) appendValue(appender, row[field], kind);
-        appender.endRow();
-      }
-      appender.flushSync();
-    } finally {
-      appender.closeSync();
-    }
+/** Appends rows to a staging table and flushes them; outside a transaction each flush commits. */
+function stage<Row>(
+  appender: DuckDBAppender,
+  columns: ReadonlyArray<readonly [string, keyof Row, ColumnKind]>,
+  rows: readonly Row[],
+): void {
+  if (rows.length === 0) return;
+  for (const row of rows) {
+    for (const [, field, kind] of columns) appendValue(appender, row[field], kind);
+    appender.endRow();
   }
+  appender.flushSync();
 }
 
 function appendValue(appender: DuckDBAppender, value: unknown, kind: ColumnKind): void {
