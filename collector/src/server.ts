@@ -24,7 +24,7 @@ export interface RunningServer {
   /** Port it listens on, also when `config.port` was 0. */
   port: number;
   storage: Storage;
-  /** Stops accepting requests, ends streams, stops the sweep, then flushes and closes the storage. */
+  /** Stops the sweep and the server (ending streams), then flushes and closes the storage. */
   close(): Promise<void>;
 }
 

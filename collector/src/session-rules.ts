@@ -2,9 +2,9 @@ import type { Batch, EndReason, RejectedEvent, SessionEvent } from '../../shared
 import type { EventRow, SessionRow } from './storage/index.js';
 
 /**
- * Longest gap between two activity timestamps that still counts as engaged
- * time. Longer gaps count as idle time. One minute matches the throttled
- * input and heartbeat rates of the SDK, so a reading user stays engaged.
+ * Maximum gap between two activity timestamps that still counts as engaged
+ * time. Longer gaps count as idle time. One minute is a chosen value, not a
+ * measured one: readers often pause input for tens of seconds.
  */
 export const ENGAGED_GAP_MAX_MS = 60_000;
 
@@ -50,7 +50,8 @@ export function createSessionRow(
   limits: SessionLimits,
 ): SessionRow {
   const offset = clockOffsetMs(batch.sentAt, receivedAt);
-  const startedAt = Math.min(...batch.events.map((event) => correctTs(event.ts, offset, receivedAt)));
+  const timestamps = batch.events.map((event) => correctTs(event.ts, offset, receivedAt));
+  const startedAt = Math.min(...timestamps);
   return {
     id: batch.sessionId,
     appId: batch.appId,
@@ -118,7 +119,7 @@ export function applyBatch(
   return outcome;
 }
 
-/** Ends the session at its idle or absolute limit when `ts` is past it, and returns whether it did. */
+/** Ends the session at its idle or absolute limit when `ts` is past it; returns whether it did. */
 function applyLimits(row: SessionRow, timed: TimedEvent): boolean {
   const limit = nextLimit(row);
   if (timed.ts <= limit.at) return false;
@@ -172,7 +173,8 @@ function applyEvent(row: SessionRow, timed: TimedEvent, offset: number): void {
 export function nextLimit(row: SessionRow): { at: number; reason: 'idle' | 'absolute' } {
   const idleAt = row.lastActivityAt + row.idleTimeoutMs;
   const absoluteAt = row.startedAt + row.absoluteTimeoutMs;
-  return idleAt <= absoluteAt ? { at: idleAt, reason: 'idle' } : { at: absoluteAt, reason: 'absolute' };
+  if (idleAt <= absoluteAt) return { at: idleAt, reason: 'idle' };
+  return { at: absoluteAt, reason: 'absolute' };
 }
 
 /**
@@ -241,7 +243,7 @@ function updateBatchFields(row: SessionRow, batch: Batch, receivedAt: number, st
   if (batch.userGroup !== undefined) row.userGroup = batch.userGroup;
 }
 
-/** Applies the clock offset and caps the result at `max`, since no event happens after it arrives. */
+/** Applies the clock offset and caps the result at `max`, as no event happens after it arrives. */
 function correctTs(ts: number, offset: number, max: number): number {
   return Math.min(ts + offset, max);
 }

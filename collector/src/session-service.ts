@@ -89,7 +89,8 @@ export class SessionService {
 
     const row = existing ?? createSessionRow(batch, receivedAt, this.#config);
     const outcome = applyBatch(row, batch, receivedAt, (id) => view.hasEvent(id));
-    // Events may be old (an upload delayed while offline), so check the limits against server time too.
+    // Events may be old (an upload delayed while offline), so the limits are checked against
+    // server time too.
     if (expireSession(row, receivedAt)) outcome.hasEnded = true;
 
     view.putSession(row);
@@ -123,7 +124,7 @@ export class SessionService {
     return session;
   }
 
-  /** Ends every live session past its limits or closed at the current time; returns their states. */
+  /** Ends live sessions that are expired or closed at the current time and returns their states. */
   async expireSessions(): Promise<SessionState[]> {
     const now = this.#now();
     const ids = await this.#storage.findSessionsToExpire(now, this.closeAfterMs);

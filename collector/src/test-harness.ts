@@ -25,7 +25,7 @@ export interface TestClock {
   advance(ms: number): void;
 }
 
-/** Creates a clock that starts at `start` and moves only when told. */
+/** Creates a clock that starts at `start` and moves only through `set` and `advance`. */
 export function createClock(start = T0): TestClock {
   let current = start;
   return {
@@ -111,7 +111,10 @@ export async function createTestCollector(
 }
 
 /** Builds a batch of `session-0001` with the given events. */
-export function batchOf(events: SessionEventInput[], overrides: Partial<BatchInput> = {}): BatchInput {
+export function batchOf(
+  events: SessionEventInput[],
+  overrides: Partial<BatchInput> = {},
+): BatchInput {
   return {
     v: 1,
     appId: 'shop-web',

@@ -19,7 +19,11 @@ export function requireAdminToken(token: string | undefined): MiddlewareHandler<
   return async (c, next) => {
     const match = /^Bearer +(\S+) *$/i.exec(c.req.header('authorization') ?? '');
     const presented = match?.[1];
-    if (expected === undefined || presented === undefined || !timingSafeEqual(sha256(presented), expected)) {
+    const isValid =
+      expected !== undefined &&
+      presented !== undefined &&
+      timingSafeEqual(sha256(presented), expected);
+    if (!isValid) {
       c.header('WWW-Authenticate', 'Bearer realm="process-sessions admin"');
       return sendError(
         c,

@@ -4,8 +4,8 @@ import { appIdSchema, idSchema, textSchema } from '../../../shared/src/index.js'
 import type { SessionService } from '../session-service.js';
 import { requireAdminToken } from './admin-auth.js';
 import type { AppEnv } from './app-env.js';
-import { formatPath, sendError, toIssues } from './errors.js';
-import { readBodyText } from './read-body.js';
+import { formatPath, type Issue, sendError, toIssues } from './errors.js';
+import { bodyErrorMessage, readBodyText } from './read-body.js';
 
 /** Maximum body of an admin request, in bytes. */
 const MAX_ADMIN_BODY_BYTES = 16 * 1024;
@@ -36,9 +36,8 @@ export function registerAdminRoutes(
     if (!result.success) {
       const issues = toIssues(result.error);
       const first = issues[0]!;
-      return sendError(c, 400, 'invalid_query', `Query parameter ${formatPath(first.path)}: ${first.message}`, {
-        issues,
-      });
+      const message = `Query parameter ${formatPath(first.path)}: ${first.message}`;
+      return sendError(c, 400, 'invalid_query', message, { issues });
     }
 
     const sessions = await service.listLive(result.data);
@@ -51,12 +50,15 @@ export function registerAdminRoutes(
 
     const body = await readBodyText(c.req.raw, MAX_ADMIN_BODY_BYTES);
     if (!body.isOk && body.reason === 'too_large') {
-      return sendError(c, 413, 'payload_too_large', `Request body must be at most ${MAX_ADMIN_BODY_BYTES} bytes`);
+      const message = `Request body must be at most ${MAX_ADMIN_BODY_BYTES} bytes`;
+      return sendError(c, 413, 'payload_too_large', message);
     }
-    if (!body.isOk) return sendError(c, 400, 'invalid_json', 'Request body is not valid UTF-8');
+    if (!body.isOk) return sendError(c, 400, 'invalid_json', bodyErrorMessage(body.reason));
 
     const parsed = parseTerminateBody(body.text);
-    if ('code' in parsed) return sendError(c, 400, parsed.code, parsed.message, { issues: parsed.issues });
+    if ('code' in parsed) {
+      return sendError(c, 400, parsed.code, parsed.message, { issues: parsed.issues });
+    }
 
     const session = idSchema.safeParse(id).success
       ? await service.terminate(id, parsed.reason ?? null)
@@ -68,7 +70,7 @@ export function registerAdminRoutes(
 
 type TerminateBody =
   | { reason?: string }
-  | { code: 'invalid_json' | 'invalid_request'; message: string; issues?: ReturnType<typeof toIssues> };
+  | { code: 'invalid_json' | 'invalid_request'; message: string; issues?: Issue[] };
 
 /** Parses the optional `{ reason }` body; an empty body means no reason. */
 function parseTerminateBody(text: string): TerminateBody {
@@ -78,12 +80,14 @@ function parseTerminateBody(text: string): TerminateBody {
   try {
     json = JSON.parse(text);
   } catch (error) {
-    return { code: 'invalid_json', message: `Request body is not valid JSON: ${(error as Error).message}` };
+    const message = `Request body is not valid JSON: ${(error as Error).message}`;
+    return { code: 'invalid_json', message };
   }
 
   const result = terminateBodySchema.safeParse(json);
   if (result.success) return result.data;
   const issues = toIssues(result.error);
   const first = issues[0]!;
-  return { code: 'invalid_request', message: `Invalid body at ${formatPath(first.path)}: ${first.message}`, issues };
+  const message = `Invalid body at ${formatPath(first.path)}: ${first.message}`;
+  return { code: 'invalid_request', message, issues };
 }

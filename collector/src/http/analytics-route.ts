@@ -11,11 +11,13 @@ const DEFAULT_RANGE_MS = 7 * 24 * 3_600_000;
 const isoDateTime = z.iso.datetime({ offset: true });
 const isoDate = z.iso.date();
 
-/** A point in time: epoch milliseconds, an ISO 8601 date (UTC midnight), or a date-time with offset. */
+/** Parses a point in time: epoch ms, an ISO 8601 date (UTC midnight) or a date-time with offset. */
 const instantSchema = z.string().transform((raw, ctx) => {
   const text = raw.trim();
   if (/^\d{1,15}$/.test(text)) return Number(text);
-  if (isoDateTime.safeParse(text).success || isoDate.safeParse(text).success) return Date.parse(text);
+  if (isoDateTime.safeParse(text).success || isoDate.safeParse(text).success) {
+    return Date.parse(text);
+  }
 
   ctx.addIssue({
     code: 'custom',
@@ -43,15 +45,15 @@ export function registerAnalyticsRoute(
     if (!result.success) {
       const issues = toIssues(result.error);
       const first = issues[0]!;
-      return sendError(c, 400, 'invalid_query', `Query parameter ${formatPath(first.path)} ${first.message}`, {
-        issues,
-      });
+      const message = `Query parameter ${formatPath(first.path)} ${first.message}`;
+      return sendError(c, 400, 'invalid_query', message, { issues });
     }
 
     const to = result.data.to ?? now();
     const from = result.data.from ?? to - DEFAULT_RANGE_MS;
     if (from >= to) {
-      return sendError(c, 400, 'invalid_query', `Query parameter from must be before to (${to}), received ${from}`, {
+      const message = `Query parameter from must be before to (${to}), received ${from}`;
+      return sendError(c, 400, 'invalid_query', message, {
         issues: [{ path: ['from'], message: 'must be before to' }],
       });
     }

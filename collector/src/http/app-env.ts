@@ -3,7 +3,7 @@ import type { RequestIdVariables } from 'hono/request-id';
 /** Hono environment of the collector: per-request variables set by middleware and routes. */
 export interface AppEnv {
   Variables: RequestIdVariables & {
-    /** Session the request concerns, once a route knows it; the request log includes it. */
+    /** Session the request concerns, set by its route and included in the request log. */
     sessionId?: string;
   };
 }

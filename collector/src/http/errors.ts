@@ -29,7 +29,11 @@ export function toIssues(error: z.ZodError): Issue[] {
 /** Formats an issue path like `events[2].data.count`, or `(root)` for an empty path. */
 export function formatPath(path: Issue['path']): string {
   if (path.length === 0) return '(root)';
-  return path
-    .map((key, index) => (typeof key === 'number' ? `[${key}]` : index === 0 ? key : `.${key}`))
-    .join('');
+
+  let text = '';
+  for (const key of path) {
+    if (typeof key === 'number') text += `[${key}]`;
+    else text += text === '' ? key : `.${key}`;
+  }
+  return text;
 }

@@ -102,6 +102,19 @@ describe('POST /v1/events', () => {
     expect((await errorOf(response)).code).toBe('invalid_json');
   });
 
+  it('invalid UTF-8 gets 400', async () => {
+    const response = await collector.app.request('/v1/events', {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]),
+    });
+
+    expect(response.status).toBe(400);
+    const body = await errorOf(response);
+    expect(body.code).toBe('invalid_json');
+    expect(body.message).toBe('Request body is not valid UTF-8');
+  });
+
   it('invalid batch names issue path', async () => {
     const batch = batchOf([
       activity('event-0001', T0),

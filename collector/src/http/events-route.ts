@@ -8,7 +8,7 @@ import {
 import type { SessionService } from '../session-service.js';
 import type { AppEnv } from './app-env.js';
 import { formatPath, sendError, toIssues } from './errors.js';
-import { readBodyText } from './read-body.js';
+import { bodyErrorMessage, readBodyText } from './read-body.js';
 
 const ACCEPTED_TYPES = ['application/json', 'text/plain'];
 
@@ -51,18 +51,20 @@ export function registerEventsRoute(app: Hono<AppEnv>, service: SessionService):
 async function readBatch(c: Context<AppEnv>): Promise<Batch | Response> {
   const body = await readBodyText(c.req.raw, MAX_BODY_BYTES);
   if (!body.isOk && body.reason === 'too_large') {
-    return sendError(c, 413, 'payload_too_large', `Request body must be at most ${MAX_BODY_BYTES} bytes`);
+    const message = `Request body must be at most ${MAX_BODY_BYTES} bytes`;
+    return sendError(c, 413, 'payload_too_large', message);
   }
-  if (!body.isOk) return sendError(c, 400, 'invalid_json', 'Request body is not valid UTF-8');
+  if (!body.isOk) return sendError(c, 400, 'invalid_json', bodyErrorMessage(body.reason));
 
   let json: unknown;
   try {
     json = JSON.parse(body.text);
   } catch (error) {
-    return sendError(c, 400, 'invalid_json', `Request body is not valid JSON: ${(error as Error).message}`);
+    const message = `Request body is not valid JSON: ${(error as Error).message}`;
+    return sendError(c, 400, 'invalid_json', message);
   }
 
-  const version = typeof json === 'object' && json !== null ? (json as { v?: unknown }).v : undefined;
+  const version = isObject(json) ? json.v : undefined;
   if (version !== undefined && version !== PROTOCOL_VERSION) {
     return sendError(
       c,
@@ -80,6 +82,10 @@ async function readBatch(c: Context<AppEnv>): Promise<Batch | Response> {
     return sendError(c, 400, 'invalid_batch', `Invalid batch at ${where}`, { issues });
   }
   return result.data;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
 }
 
 async function storeBatch(c: Context<AppEnv>, service: SessionService, batch: Batch) {

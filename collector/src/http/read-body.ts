@@ -1,5 +1,8 @@
+/** Why `readBodyText` could not return the body. */
+export type BodyFailure = 'too_large' | 'not_utf8' | 'aborted';
+
 /** Result of `readBodyText`. */
-export type BodyResult = { isOk: true; text: string } | { isOk: false; reason: 'too_large' | 'not_utf8' };
+export type BodyResult = { isOk: true; text: string } | { isOk: false; reason: BodyFailure };
 
 /**
  * Reads a request body as UTF-8 text, and stops reading as soon as it passes
@@ -15,7 +18,14 @@ export async function readBodyText(request: Request, maxBytes: number): Promise<
   let size = 0;
   const reader = request.body.getReader();
   for (;;) {
-    const { done, value } = await reader.read();
+    let chunk: ReadableStreamReadResult<Uint8Array>;
+    try {
+      chunk = await reader.read();
+    } catch {
+      // The client closed the connection before sending the whole body.
+      return { isOk: false, reason: 'aborted' };
+    }
+    const { done, value } = chunk;
     if (done) break;
     size += value.byteLength;
     if (size > maxBytes) {
@@ -26,7 +36,8 @@ export async function readBodyText(request: Request, maxBytes: number): Promise<
   }
 
   try {
-    return { isOk: true, text: new TextDecoder('utf-8', { fatal: true }).decode(concat(chunks, size)) };
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(concat(chunks, size));
+    return { isOk: true, text };
   } catch {
     return { isOk: false, reason: 'not_utf8' };
   }
@@ -41,4 +52,11 @@ function concat(chunks: Uint8Array[], size: number): Uint8Array {
     offset += chunk.byteLength;
   }
   return bytes;
+}
+
+/** Returns the error message for a body `readBodyText` could not return. */
+export function bodyErrorMessage(reason: BodyFailure): string {
+  if (reason === 'aborted') return 'Request body ended early; the connection closed while it was sent';
+  if (reason === 'not_utf8') return 'Request body is not valid UTF-8';
+  return 'Request body is too large';
 }

@@ -43,13 +43,18 @@ export function registerStaticRoutes(app: Hono<AppEnv>, files: StaticFiles): voi
 
   app.get('/', async (c) => {
     const file = await loadFile(files.examplePagePath, cache);
-    if (!file) return sendError(c, 404, 'not_found', `The example page ${files.examplePagePath} is missing`);
+    if (!file) {
+      return sendError(c, 404, 'not_found', `The example page ${files.examplePagePath} is missing`);
+    }
     return c.html(file.body.toString('utf8'));
   });
 }
 
 /** Reads a file, or reuses the cached copy while its size and mtime are unchanged. */
-async function loadFile(path: string, cache: Map<string, CachedFile>): Promise<CachedFile | undefined> {
+async function loadFile(
+  path: string,
+  cache: Map<string, CachedFile>,
+): Promise<CachedFile | undefined> {
   try {
     const info = await stat(path);
     const cached = cache.get(path);

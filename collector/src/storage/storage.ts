@@ -38,7 +38,7 @@ export interface Storage {
   close(): Promise<void>;
 }
 
-/** Resolved paths opened by this process; DuckDB's file lock does not stop a second open in one process. */
+/** Paths opened by this process, because DuckDB's file lock allows a second open in one process. */
 const openPaths = new Set<string>();
 
 /**

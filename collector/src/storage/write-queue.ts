@@ -93,7 +93,7 @@ export class WriteQueue {
     return row === undefined ? undefined : { ...row };
   }
 
-  /** Rejects new requests, waits until every queued request has settled and closes the appenders. */
+  /** Rejects new requests, waits until queued requests have settled and closes the appenders. */
   async close(): Promise<void> {
     this.#isClosed = true;
     await this.#draining;
