@@ -11,7 +11,7 @@ export function isOriginAllowed(allowed: AllowedOrigins, origin: string): boolea
   return allowed === '*' || allowed.includes(origin);
 }
 
-/** CORS headers and preflight replies for the browser-facing routes. */
+/** Returns middleware that adds CORS headers and replies to preflight requests. */
 export function corsFor(allowed: AllowedOrigins): MiddlewareHandler<AppEnv> {
   return cors({
     origin: allowed === '*' ? '*' : (origin) => (allowed.includes(origin) ? origin : null),

@@ -1,4 +1,4 @@
-/** Why `readBodyText` could not return the body. */
+/** Reason `readBodyText` could not return the body. */
 export type BodyFailure = 'too_large' | 'not_utf8' | 'aborted';
 
 /** Result of `readBodyText`. */
