@@ -220,6 +220,15 @@ describe('POST /v1/events', () => {
     expect(await collector.storage.getSession('session-0001')).toBeUndefined();
   });
 
+  it('own origin allowed without listing', async () => {
+    const response = await postBatch(collector.app, batchOf([activity('event-0001', T0)]), {
+      'content-type': 'text/plain',
+      origin: 'http://localhost',
+    });
+
+    expect(response.status).toBe(200);
+  });
+
   it('allowed origin gets CORS headers', async () => {
     const preflight = await collector.app.request('/v1/events', {
       method: 'OPTIONS',

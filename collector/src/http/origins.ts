@@ -6,9 +6,13 @@ import { sendError } from './errors.js';
 /** Allowed origins: a list, or `'*'` for any origin. */
 export type AllowedOrigins = readonly string[] | '*';
 
-/** Returns whether a browser page of `origin` may call the collector. */
-export function isOriginAllowed(allowed: AllowedOrigins, origin: string): boolean {
-  return allowed === '*' || allowed.includes(origin);
+/**
+ * Returns whether a browser page of `origin` may call the collector. The
+ * collector's own origin (`ownOrigin`, taken from the request URL) is always
+ * allowed, because it serves the example page and the console itself.
+ */
+export function isOriginAllowed(allowed: AllowedOrigins, origin: string, ownOrigin?: string): boolean {
+  return allowed === '*' || origin === ownOrigin || allowed.includes(origin);
 }
 
 /** Returns middleware that adds CORS headers and replies to preflight requests. */
@@ -29,7 +33,7 @@ export function corsFor(allowed: AllowedOrigins): MiddlewareHandler<AppEnv> {
 export function requireAllowedOrigin(allowed: AllowedOrigins): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const origin = c.req.header('origin');
-    if (origin !== undefined && !isOriginAllowed(allowed, origin)) {
+    if (origin !== undefined && !isOriginAllowed(allowed, origin, new URL(c.req.url).origin)) {
       return sendError(
         c,
         403,

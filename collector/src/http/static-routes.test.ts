@@ -68,6 +68,16 @@ describe('static routes', () => {
     expect(await response.text()).toContain('<title>Example</title>');
   });
 
+  it('example script served beside the page', async () => {
+    await writeFile(join(filesDir, 'example.js'), 'render();');
+
+    const response = await collector.app.request('/example.js');
+
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(await response.text()).toBe('render();');
+  });
+
   it('unknown route gets JSON 404', async () => {
     const response = await collector.app.request('/nope');
 

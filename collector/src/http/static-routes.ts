@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { Hono } from 'hono';
 import type { AppEnv } from './app-env.js';
 import { sendError } from './errors.js';
@@ -8,7 +9,7 @@ import { sendError } from './errors.js';
 export interface StaticFiles {
   /** Built IIFE bundle of the SDK, served at `/sdk.js`. */
   sdkScriptPath: string;
-  /** Example page, served at `/`. */
+  /** Example page, served at `/`; its script `example.js` beside it is served at `/example.js`. */
   examplePagePath: string;
 }
 
@@ -19,7 +20,7 @@ interface CachedFile {
   etag: string;
 }
 
-/** Registers `GET /sdk.js` (with ETag revalidation) and `GET /` (the example page). */
+/** Registers `GET /sdk.js` (with ETag revalidation), `GET /` (the example page) and `GET /example.js`. */
 export function registerStaticRoutes(app: Hono<AppEnv>, files: StaticFiles): void {
   const cache = new Map<string, CachedFile>();
 
@@ -47,6 +48,15 @@ export function registerStaticRoutes(app: Hono<AppEnv>, files: StaticFiles): voi
       return sendError(c, 404, 'not_found', `The example page ${files.examplePagePath} is missing`);
     }
     return c.html(file.body.toString('utf8'));
+  });
+
+  app.get('/example.js', async (c) => {
+    const scriptPath = join(dirname(files.examplePagePath), 'example.js');
+    const file = await loadFile(scriptPath, cache);
+    if (!file) return sendError(c, 404, 'not_found', `The example script ${scriptPath} is missing`);
+
+    c.header('Content-Type', 'text/javascript; charset=utf-8');
+    return c.body(new Uint8Array(file.body), 200);
   });
 }
 
