@@ -1,0 +1,43 @@
+/**
+ * Prints the benchmark figures recorded in BENCHMARKS.md: the SDK's script-tag
+ * size and the collector's ingest throughput next to a bare node:http server.
+ * Every load targets 127.0.0.1 and stops by itself.
+ */
+import os from 'node:os';
+import { benchIngest, DEFAULT_LOAD } from './bench/ingest.js';
+import { measureSdkSize } from './bench/sdk-size.js';
+
+function printMachine(): void {
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  console.log(`machine: ${os.cpus().length} x ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`);
+  console.log(`node ${process.version}, ${os.type()} ${os.release()}, ${new Date().toISOString()}`);
+}
+
+async function main(): Promise<void> {
+  printMachine();
+
+  const size = await measureSdkSize();
+  console.log(
+    `\nSDK script tag: ${size.rawBytes} B minified, ${size.gzipBytes} B gzipped ` +
+      `(${(size.gzipBytes / 1024).toFixed(2)} KiB)`,
+  );
+
+  const load = DEFAULT_LOAD;
+  console.log(
+    `\ningest: ${load.connections} connections, ${load.eventsPerBatch}-event batches, ` +
+      `${load.durationSeconds} s each`,
+  );
+  const results = await benchIngest(load);
+  for (const result of results) {
+    console.log(
+      `  ${result.name.padEnd(24)} ${Math.round(result.eventsPerSecond).toString().padStart(8)} events/s` +
+        `  p99 ${result.p99LatencyMs} ms  non-2xx ${result.non2xx}  errors ${result.errors}`,
+    );
+  }
+  const [raw, collector] = results;
+  if (raw && collector) {
+    console.log(`  ratio collector/raw: ${(collector.eventsPerSecond / raw.eventsPerSecond).toFixed(2)}`);
+  }
+}
+
+await main();
