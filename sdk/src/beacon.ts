@@ -1,10 +1,6 @@
 import type { BatchInput } from '../../shared/src/index.js';
 import { MAX_BEACON_BYTES } from '../../shared/src/constants.js';
-import { batchRequest } from './transport.js';
-
-const encoder = new TextEncoder();
-
-const byteLength = (text: string) => encoder.encode(text).length;
+import { BATCH_CONTENT_TYPE, byteLength, postBody } from './transport.js';
 
 /**
  * Splits `batch` into JSON bodies of at most `maxBytes` bytes each, keeping event order.
@@ -43,21 +39,16 @@ export function splitBatch(
 
 /**
  * Sends `batch` while the page goes away: each body under 64 KiB with `sendBeacon`, or with
- * a keepalive fetch when the browser refuses the beacon. Neither reports the reply, so the
- * events stay stored until a later send gets a 2xx.
+ * a keepalive POST when the browser refuses the beacon. Neither reports the reply here, so
+ * the events stay stored until a later send gets a 2xx.
  */
 export function sendBeacons(endpoint: string, batch: BatchInput, onTooLarge: (event: unknown) => void) {
-  const url = `${endpoint}/v1/events`;
-  const { headers } = batchRequest(batch);
-
   for (const body of splitBatch(batch, MAX_BEACON_BYTES, onTooLarge)) {
     const isQueued =
       typeof navigator.sendBeacon === 'function' &&
-      navigator.sendBeacon(url, new Blob([body], { type: headers['content-type'] }));
+      navigator.sendBeacon(`${endpoint}/v1/events`, new Blob([body], { type: BATCH_CONTENT_TYPE }));
 
-    if (!isQueued) {
-      // The keepalive quota is shared with queued beacons, so this can fail too.
-      fetch(url, { method: 'POST', body, headers, keepalive: true }).catch(() => {});
-    }
+    // The keepalive quota is shared with queued beacons, so this can fail too.
+    if (!isQueued) void postBody(endpoint, body, true);
   }
 }

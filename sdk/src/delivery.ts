@@ -12,7 +12,10 @@ const MAX_BACKOFF_MS = 300_000;
 export interface Delivery {
   /** Sends one batch unless a send is running or a backoff is pending. */
   flush(): Promise<void>;
-  /** Sends batches until the queue is empty or a send fails, ignoring the backoff. */
+  /**
+   * Sends batches until the queue is empty or a send fails, ignoring the backoff. Uses
+   * keepalive, because `end()` runs this on logout and a navigation often follows.
+   */
   flushAll(): Promise<void>;
   /** Sends everything queued by beacon, for `pagehide` and hidden pages. */
   flushOnExit(): void;
@@ -42,17 +45,19 @@ export function startDelivery(
   const handle = (items: QueuedEvent[], result: SendResult) => {
     if (result.ok || !result.isRetryable) queue.remove(items);
     failures = result.ok || !result.isRetryable ? 0 : failures + 1;
-    // Back off exponentially so an offline page does not retry every interval.
-    retryAt = failures ? Date.now() + Math.min(options.flushIntervalMs * 2 ** failures, MAX_BACKOFF_MS) : 0;
+    // Back off exponentially so an offline page does not retry every interval, and no
+    // sooner than the collector's Retry-After.
+    const backoffMs = Math.min(options.flushIntervalMs * 2 ** failures, MAX_BACKOFF_MS);
+    retryAt = failures ? Date.now() + Math.max(backoffMs, (!result.ok && result.retryAfterMs) || 0) : 0;
     if (!result.ok) events.log('batch not delivered', result);
     events.onResult(result, items[0]!.sessionId);
 
     return result.ok;
   };
-  const send = (items: QueuedEvent[]) => {
+  const send = (items: QueuedEvent[], isClosing?: boolean) => {
     const batch = toBatch(options.appId, clientId, items);
 
-    sending = postBatch(options.endpoint, batch).then((result) => {
+    sending = postBatch(options.endpoint, batch, isClosing).then((result) => {
       sending = undefined;
       return handle(items, result);
     });
@@ -73,7 +78,7 @@ export function startDelivery(
       await sending;
 
       let items = queue.peekBatch(options.maxBatchSize);
-      while (items.length && (await send(items))) items = queue.peekBatch(options.maxBatchSize);
+      while (items.length && (await send(items, true))) items = queue.peekBatch(options.maxBatchSize);
     },
     flushOnExit() {
       for (const batch of groupBatches(queue.takeAll())) {

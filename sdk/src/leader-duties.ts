@@ -10,7 +10,8 @@ const ORPHAN_AFTER_MS = 10_000;
 /**
  * Brings the timers in line with the session, the leadership and the timing: the idle
  * phase restarts for an active session, and only the leader of a live session sends
- * heartbeats and keeps the server stream open.
+ * heartbeats. The leader also keeps the server stream open once the collector accepted a
+ * batch of the session.
  */
 export function refresh(ctx: TrackerContext): void {
   const sessionId = isLive(ctx) && ctx.isLeader ? ctx.session?.id : undefined;
@@ -24,13 +25,15 @@ export function refresh(ctx: TrackerContext): void {
   if (sessionId && !ctx.heartbeat) {
     ctx.heartbeat = { timer: setInterval(() => sendHeartbeat(ctx), heartbeatMs), intervalMs: heartbeatMs };
   }
-  if (ctx.stream?.sessionId !== sessionId) {
+
+  const streamId = sessionId === ctx.acceptedSessionId ? sessionId : undefined;
+  if (ctx.stream?.sessionId !== streamId) {
     ctx.stream?.close();
     ctx.stream = undefined;
   }
-  if (sessionId && !ctx.stream) {
-    const close = openServerStream(ctx.options.endpoint, sessionId, (state) => applyServerState(ctx, state));
-    ctx.stream = { sessionId, close };
+  if (streamId && !ctx.stream) {
+    const close = openServerStream(ctx.options.endpoint, streamId, (state) => applyServerState(ctx, state));
+    ctx.stream = { sessionId: streamId, close };
   }
 }
 

@@ -52,7 +52,13 @@ function joinAnnouncedSession(ctx: TrackerContext, record: Extract<TabMessage, {
 /** Applies the collector's reply to a batch of session `sessionId`. */
 export function handleResult(ctx: TrackerContext, result: SendResult, sessionId: string): void {
   if (result.session) applyServerState(ctx, result.session);
-  if (result.ok) return;
+  if (result.ok) {
+    if (ctx.acceptedSessionId !== sessionId) {
+      ctx.acceptedSessionId = sessionId;
+      ctx.refresh();
+    }
+    return;
+  }
 
   const reason = result.code ? ENDING_CODES[result.code] : undefined;
   if (reason) {

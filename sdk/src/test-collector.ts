@@ -17,15 +17,22 @@ export interface ReceivedRequest {
   body: string;
 }
 
+/** Serves `GET /v1/sessions/:id/stream` of session `sessionId` in a test. */
+export type StreamHandler = (sessionId: string, response: ServerResponse, request: IncomingMessage) => void;
+
 /**
  * Starts a real HTTP server on 127.0.0.1 that records what the SDK sends to
  * `POST /v1/events`. By default it accepts every batch and replies with an active session,
- * as the collector does. With `reply`, a test chooses the reply to each batch.
+ * as the collector does. With `reply`, a test chooses the reply to each batch. Session
+ * streams get a 404 unless `stream` serves them.
  */
-export async function startTestCollector(reply: (batch: BatchInput) => TestReply = (batch) => acceptBatch(batch)) {
+export async function startTestCollector(
+  reply: (batch: BatchInput) => TestReply = (batch) => acceptBatch(batch),
+  stream: StreamHandler = (_, response) => response.writeHead(404).end(),
+) {
   const requests: ReceivedRequest[] = [];
   const server = createServer((request, response) => {
-    void handle(request, response, requests, reply);
+    void handle(request, response, requests, reply, stream);
   });
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -34,6 +41,8 @@ export async function startTestCollector(reply: (batch: BatchInput) => TestReply
   return {
     endpoint: `http://127.0.0.1:${port}`,
     requests,
+    /** Requests for session streams, in arrival order. */
+    streams: () => requests.filter((request) => request.method === 'GET' && request.url.endsWith('/stream')),
     /** Batches received on `POST /v1/events`, in arrival order. */
     batches: () =>
       requests
@@ -49,6 +58,8 @@ export async function startTestCollector(reply: (batch: BatchInput) => TestReply
         seen = requests.length;
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
+      // Open event streams would keep the server from closing.
+      server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
@@ -59,6 +70,7 @@ async function handle(
   response: ServerResponse,
   requests: ReceivedRequest[],
   reply: (batch: BatchInput) => TestReply,
+  stream: StreamHandler,
 ) {
   let body = '';
   for await (const chunk of request) body += chunk;
@@ -75,6 +87,12 @@ async function handle(
   }
 
   requests.push({ method: request.method!, url: request.url!, contentType: request.headers['content-type'], body });
+  const streamOf = request.url!.match(/^\/v1\/sessions\/([^/]+)\/stream$/)?.[1];
+  if (request.method === 'GET' && streamOf) {
+    stream(decodeURIComponent(streamOf), response, request);
+    return;
+  }
+
   const { status, body: replyBody, headers } = reply(JSON.parse(body) as BatchInput);
   response.writeHead(status, { ...cors, 'content-type': 'application/json', ...headers }).end(JSON.stringify(replyBody));
 }

@@ -38,6 +38,11 @@ export interface TrackerContext {
   isLeader: boolean;
   heartbeat: { timer: ReturnType<typeof setInterval>; intervalMs: number } | undefined;
   stream: { sessionId: string; close(): void } | undefined;
+  /**
+   * The latest session the collector replied 2xx to. The stream opens only for it, because
+   * the collector replies 404 to a stream of a session it has not stored yet.
+   */
+  acceptedSessionId: string | undefined;
   /** URL of the last `page_view`, so a pushState to the same URL sends none. */
   lastUrl: string;
   /** When this tab last posted an `act` message, in epoch ms. */

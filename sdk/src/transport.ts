@@ -1,3 +1,4 @@
+import ky, { HTTPError, TimeoutError } from 'ky';
 import type { BatchInput, SessionState } from '../../shared/src/index.js';
 import { MAX_BEACON_BYTES } from '../../shared/src/constants.js';
 
@@ -7,7 +8,7 @@ const RETRY_STATUS_CODES = [408, 429, 500, 502, 503, 504];
 const RETRY_LIMIT = 3;
 /** Upper bound of one retry delay, `Retry-After` included, in ms. */
 const MAX_RETRY_DELAY_MS = 30_000;
-/** An attempt that has no reply after this long is aborted and retried, in ms. */
+/** An attempt with no reply after this long fails with a timeout, in ms. */
 const TIMEOUT_MS = 10_000;
 
 /** The outcome of one batch POST, after retries. */
@@ -26,62 +27,77 @@ export type SendResult =
       retryAfterMs?: number;
     };
 
-/** Builds the request the collector accepts: JSON sent as text/plain, so no CORS preflight runs. */
-export function batchRequest(batch: BatchInput) {
-  return { body: JSON.stringify(batch), headers: { 'content-type': 'text/plain;charset=UTF-8' } };
-}
+/** The content type of every batch: JSON sent as text/plain, so no CORS preflight runs. */
+export const BATCH_CONTENT_TYPE = 'text/plain;charset=UTF-8';
+
+const encoder = new TextEncoder();
+
+/** Returns the UTF-8 size of `text` in bytes. */
+export const byteLength = (text: string) => encoder.encode(text).length;
+
+/** Jittered exponential backoff: 300 ms, 600 ms, 1.2 s, each scaled by 0.5 to 1.5. */
+const retryDelayMs = (attempt: number) => 300 * 2 ** (attempt - 1) * (0.5 + Math.random());
 
 /**
- * Sends `batch` to `POST {endpoint}/v1/events`. Network failures, timeouts, 408, 429 and
- * 5xx are retried up to RETRY_LIMIT times, after the reply's `Retry-After` or else a
- * jittered exponential backoff. Other 4xx return at once. Retrying is safe because the
- * collector drops events whose id it already stored.
+ * Sends the JSON `body` of a batch to `POST {endpoint}/v1/events` with ky. Network failures,
+ * 408, 429 and 5xx are retried up to RETRY_LIMIT times, after the reply's `Retry-After` on
+ * 429 and 503 or else a jittered exponential backoff. Other 4xx are not retried, and neither
+ * is a timeout, because ky 1.9.1 never retries one; the next flush sends that batch again.
+ * Retrying is safe because the collector drops events whose id it already stored. With
+ * `isClosing` the request uses keepalive, so it outlives the page, when the body fits the
+ * browser's 64 KiB keepalive quota.
  */
-export async function postBatch(endpoint: string, batch: BatchInput): Promise<SendResult> {
-  const request = batchRequest(batch);
+export async function postBody(endpoint: string, body: string, isClosing = false): Promise<SendResult> {
+  try {
+    const response = await ky.post(`${endpoint}/v1/events`, {
+      body,
+      headers: { 'content-type': BATCH_CONTENT_TYPE },
+      keepalive: isClosing && byteLength(body) <= MAX_BEACON_BYTES,
+      timeout: TIMEOUT_MS,
+      retry: {
+        limit: RETRY_LIMIT,
+        methods: ['post'],
+        statusCodes: RETRY_STATUS_CODES,
+        afterStatusCodes: [429, 503],
+        maxRetryAfter: MAX_RETRY_DELAY_MS,
+        backoffLimit: MAX_RETRY_DELAY_MS,
+        delay: retryDelayMs,
+      },
+    });
 
-  for (let attempt = 0; ; attempt += 1) {
-    const result = await postOnce(`${endpoint}/v1/events`, request);
+    return { ok: true, session: (await readJson(response))?.session };
+  } catch (error) {
+    if (error instanceof HTTPError) return readFailure(error.response);
 
-    if (result.ok || !result.isRetryable || attempt >= RETRY_LIMIT) return result;
+    const message = error instanceof TimeoutError ? `timed out after ${TIMEOUT_MS} ms` : String(error);
 
-    const backoffMs = 300 * 2 ** attempt * (0.5 + Math.random());
-    await new Promise((resolve) => setTimeout(resolve, Math.min(result.retryAfterMs ?? backoffMs, MAX_RETRY_DELAY_MS)));
+    return { ok: false, isRetryable: true, message: `request failed: ${message}` };
   }
 }
 
-async function postOnce(url: string, request: ReturnType<typeof batchRequest>): Promise<SendResult> {
-  const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), TIMEOUT_MS);
+/** Sends `batch`; see `postBody`. */
+export function postBatch(endpoint: string, batch: BatchInput, isClosing?: boolean): Promise<SendResult> {
+  return postBody(endpoint, JSON.stringify(batch), isClosing);
+}
 
-  try {
-    const response = await fetch(url, {
-      method: 'POST',
-      ...request,
-      // Keepalive lets the request finish when the page navigates away, but only within
-      // its 64 KiB quota; UTF-8 needs at most 3 bytes per UTF-16 code unit.
-      keepalive: request.body.length * 3 <= MAX_BEACON_BYTES,
-      signal: abort.signal,
-    });
-    const body = await response.json().catch(() => undefined);
-    const { status } = response;
+async function readFailure(response: Response): Promise<SendResult> {
+  const { status } = response;
+  const body = await readJson(response);
 
-    if (response.ok) return { ok: true, session: body?.session };
+  return {
+    ok: false,
+    isRetryable: RETRY_STATUS_CODES.includes(status),
+    status,
+    code: body?.code,
+    message: body?.message ?? `collector replied ${status}`,
+    session: body?.session,
+    retryAfterMs: parseRetryAfter(response.headers.get('retry-after')),
+  };
+}
 
-    return {
-      ok: false,
-      isRetryable: RETRY_STATUS_CODES.includes(status),
-      status,
-      code: body?.code,
-      message: body?.message ?? `collector replied ${status}`,
-      session: body?.session,
-      retryAfterMs: parseRetryAfter(response.headers.get('retry-after')),
-    };
-  } catch (error) {
-    return { ok: false, isRetryable: true, message: `request failed: ${String(error)}` };
-  } finally {
-    clearTimeout(timer);
-  }
+/** Reads a JSON reply of the collector, or undefined when the body is not JSON. */
+function readJson(response: Response): Promise<{ session?: SessionState; code?: string; message?: string } | undefined> {
+  return response.json().catch(() => undefined);
 }
 
 /** Reads `Retry-After` as seconds or an HTTP date, in ms from now. */
