@@ -75,6 +75,8 @@ export function createSessionRow(
     absoluteTimeoutMs: limits.absoluteTimeoutMs,
     createdAt: receivedAt,
     updatedAt: receivedAt,
+    policyId: null,
+    tabLastSeen: {},
   };
 }
 

@@ -60,6 +60,50 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'add policies, audit log, ingest errors and user groups',
+    sql: `
+      ALTER TABLE sessions ADD COLUMN policy_id VARCHAR;
+      ALTER TABLE sessions ADD COLUMN tab_last_seen JSON;
+      CREATE TABLE policies (
+        id VARCHAR PRIMARY KEY,
+        name VARCHAR NOT NULL,
+        app_id VARCHAR,
+        user_group VARCHAR,
+        overrides JSON NOT NULL,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL
+      );
+      CREATE TABLE audit_log (
+        seq BIGINT NOT NULL,
+        created_at BIGINT NOT NULL,
+        actor_name VARCHAR NOT NULL,
+        actor_role VARCHAR NOT NULL,
+        action VARCHAR NOT NULL,
+        target_type VARCHAR NOT NULL,
+        target_id VARCHAR,
+        reason VARCHAR,
+        details JSON
+      );
+      CREATE TABLE ingest_errors (
+        seq BIGINT NOT NULL,
+        created_at BIGINT NOT NULL,
+        status INTEGER NOT NULL,
+        code VARCHAR NOT NULL,
+        message VARCHAR NOT NULL,
+        app_id VARCHAR,
+        session_id VARCHAR,
+        origin VARCHAR,
+        request_id VARCHAR
+      );
+      CREATE TABLE user_groups (
+        user_id VARCHAR PRIMARY KEY,
+        user_group VARCHAR NOT NULL,
+        updated_at BIGINT NOT NULL
+      );
+    `,
+  },
 ];
 
 /**

@@ -33,6 +33,13 @@ export interface SessionRow {
   absoluteTimeoutMs: number;
   createdAt: number;
   updatedAt: number;
+  /** Id of the custom policy the session runs under, or null for the default settings. */
+  policyId: string | null;
+  /**
+   * Server time of the latest batch of each open tab, by tab id. Replace the
+   * object to change it, never mutate it, because rows are copied shallowly.
+   */
+  tabLastSeen: Record<string, number>;
 }
 
 /** One row of the `events` table, with the event's `data` object as JSON text. */
@@ -51,8 +58,8 @@ export interface EventRow {
   data: string | null;
 }
 
-/** Column type the appender writes: VARCHAR, BIGINT or INTEGER. */
-export type ColumnKind = 'text' | 'bigint' | 'integer';
+/** Column type the appender writes: VARCHAR, BIGINT, INTEGER or JSON (a value stringified). */
+export type ColumnKind = 'text' | 'bigint' | 'integer' | 'json';
 
 /** Columns of `sessions` in table order: name, row field and kind. */
 export const SESSION_COLUMNS = [
@@ -78,6 +85,8 @@ export const SESSION_COLUMNS = [
   ['absolute_timeout_ms', 'absoluteTimeoutMs', 'bigint'],
   ['created_at', 'createdAt', 'bigint'],
   ['updated_at', 'updatedAt', 'bigint'],
+  ['policy_id', 'policyId', 'text'],
+  ['tab_last_seen', 'tabLastSeen', 'json'],
 ] as const satisfies ReadonlyArray<readonly [string, keyof SessionRow, ColumnKind]>;
 
 /** Columns of `events` in table order: name, row field and kind. */
@@ -134,7 +143,22 @@ export function toSessionRow(raw: Record<string, unknown>): SessionRow {
     absoluteTimeoutMs: toNumber(raw.absolute_timeout_ms),
     createdAt: toNumber(raw.created_at),
     updatedAt: toNumber(raw.updated_at),
+    policyId: toNullableString(raw.policy_id),
+    tabLastSeen: toTabLastSeen(raw.tab_last_seen),
   };
+}
+
+/** Parses the `tab_last_seen` JSON text; a missing or malformed value is an empty map. */
+function toTabLastSeen(value: unknown): Record<string, number> {
+  if (typeof value !== 'string') return {};
+  try {
+    const parsed: unknown = JSON.parse(value);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return {};
+    const entries = Object.entries(parsed).filter(([, at]) => typeof at === 'number');
+    return Object.fromEntries(entries) as Record<string, number>;
+  } catch {
+    return {};
+  }
 }
 
 /** Converts an `events` row object from DuckDB into an `EventRow` without BigInts. */

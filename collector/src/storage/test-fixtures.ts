@@ -26,6 +26,8 @@ export function sessionRowFixture(overrides: Partial<SessionRow> = {}): SessionR
     absoluteTimeoutMs: 12 * 3_600_000,
     createdAt: startedAt,
     updatedAt: startedAt,
+    policyId: null,
+    tabLastSeen: {},
     ...overrides,
   };
 }

@@ -150,6 +150,8 @@ function appendValue(appender: DuckDBAppender, value: unknown, kind: ColumnKind)
     appender.appendNull();
   } else if (kind === 'text') {
     appender.appendVarchar(String(value));
+  } else if (kind === 'json') {
+    appender.appendVarchar(JSON.stringify(value));
   } else if (kind === 'integer') {
     appender.appendInteger(Math.round(Number(value)));
   } else {
