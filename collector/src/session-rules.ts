@@ -1,5 +1,6 @@
 import type { Batch, EndReason, RejectedEvent, SessionEvent } from '../../shared/src/index.js';
 import type { EventRow, SessionRow } from './storage/index.js';
+import { INTERACTION_FIELDS } from './storage/rows.js';
 
 /**
  * Maximum gap between two activity timestamps that still counts as engaged
@@ -77,6 +78,12 @@ export function createSessionRow(
     updatedAt: receivedAt,
     policyId: null,
     tabLastSeen: {},
+    interactionsPointer: 0,
+    interactionsKey: 0,
+    interactionsScroll: 0,
+    interactionsTouch: 0,
+    interactionsVisibility: 0,
+    interactionsFocus: 0,
   };
 }
 
@@ -135,6 +142,7 @@ function applyEvent(row: SessionRow, timed: TimedEvent, offset: number): void {
   switch (event.type) {
     case 'activity':
       row.interactions += event.data.count;
+      row[INTERACTION_FIELDS[event.data.kind]] += event.data.count;
       recordActivity(row, ts);
       break;
     case 'page_view':

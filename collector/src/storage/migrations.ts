@@ -104,6 +104,18 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'count interactions by input kind per session',
+    sql: `
+      ALTER TABLE sessions ADD COLUMN interactions_pointer BIGINT DEFAULT 0;
+      ALTER TABLE sessions ADD COLUMN interactions_key BIGINT DEFAULT 0;
+      ALTER TABLE sessions ADD COLUMN interactions_scroll BIGINT DEFAULT 0;
+      ALTER TABLE sessions ADD COLUMN interactions_touch BIGINT DEFAULT 0;
+      ALTER TABLE sessions ADD COLUMN interactions_visibility BIGINT DEFAULT 0;
+      ALTER TABLE sessions ADD COLUMN interactions_focus BIGINT DEFAULT 0;
+    `,
+  },
 ];
 
 /**

@@ -1,4 +1,4 @@
-import type { EndReason } from '../../../shared/src/index.js';
+import type { ActivityKind, EndReason } from '../../../shared/src/index.js';
 
 /**
  * One row of the `sessions` table. Every timestamp is epoch milliseconds (UTC).
@@ -40,7 +40,24 @@ export interface SessionRow {
    * object to change it, never mutate it, because rows are copied shallowly.
    */
   tabLastSeen: Record<string, number>;
+  /** Sums of the `count` of activity events, one field per kind of input. */
+  interactionsPointer: number;
+  interactionsKey: number;
+  interactionsScroll: number;
+  interactionsTouch: number;
+  interactionsVisibility: number;
+  interactionsFocus: number;
 }
+
+/** The `SessionRow` field that sums the interactions of each kind of input. */
+export const INTERACTION_FIELDS = {
+  pointer: 'interactionsPointer',
+  key: 'interactionsKey',
+  scroll: 'interactionsScroll',
+  touch: 'interactionsTouch',
+  visibility: 'interactionsVisibility',
+  focus: 'interactionsFocus',
+} as const satisfies Record<ActivityKind, keyof SessionRow>;
 
 /** One row of the `events` table, with the event's `data` object as JSON text. */
 export interface EventRow {
@@ -87,6 +104,12 @@ export const SESSION_COLUMNS = [
   ['updated_at', 'updatedAt', 'bigint'],
   ['policy_id', 'policyId', 'text'],
   ['tab_last_seen', 'tabLastSeen', 'json'],
+  ['interactions_pointer', 'interactionsPointer', 'bigint'],
+  ['interactions_key', 'interactionsKey', 'bigint'],
+  ['interactions_scroll', 'interactionsScroll', 'bigint'],
+  ['interactions_touch', 'interactionsTouch', 'bigint'],
+  ['interactions_visibility', 'interactionsVisibility', 'bigint'],
+  ['interactions_focus', 'interactionsFocus', 'bigint'],
 ] as const satisfies ReadonlyArray<readonly [string, keyof SessionRow, ColumnKind]>;
 
 /** Columns of `events` in table order: name, row field and kind. */
@@ -145,6 +168,12 @@ export function toSessionRow(raw: Record<string, unknown>): SessionRow {
     updatedAt: toNumber(raw.updated_at),
     policyId: toNullableString(raw.policy_id),
     tabLastSeen: toTabLastSeen(raw.tab_last_seen),
+    interactionsPointer: toNumber(raw.interactions_pointer),
+    interactionsKey: toNumber(raw.interactions_key),
+    interactionsScroll: toNumber(raw.interactions_scroll),
+    interactionsTouch: toNumber(raw.interactions_touch),
+    interactionsVisibility: toNumber(raw.interactions_visibility),
+    interactionsFocus: toNumber(raw.interactions_focus),
   };
 }
 

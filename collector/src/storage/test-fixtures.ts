@@ -28,6 +28,12 @@ export function sessionRowFixture(overrides: Partial<SessionRow> = {}): SessionR
     updatedAt: startedAt,
     policyId: null,
     tabLastSeen: {},
+    interactionsPointer: 0,
+    interactionsKey: 0,
+    interactionsScroll: 0,
+    interactionsTouch: 0,
+    interactionsVisibility: 0,
+    interactionsFocus: 0,
     ...overrides,
   };
 }
