@@ -4,7 +4,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { batchSchema, type BatchInput } from '../../shared/src/index.js';
 import { init } from './index.js';
 import { SCRIPT_ATTRIBUTES } from './script-config.js';
-import { startTestCollector, waitUntil } from './test-collector.js';
+import { acceptBatch, sessionState, startTestCollector, waitUntil } from './test-collector.js';
+import { TestEventSource } from './test-event-source.js';
 import type { ProcessSessions } from './types.js';
 
 type Collector = Awaited<ReturnType<typeof startTestCollector>>;
@@ -15,8 +16,8 @@ const hasBundle = existsSync(BUNDLE_PATH);
 const allEvents = (batches: BatchInput[]) => batches.flatMap((batch) => batch.events);
 
 /**
- * Runs the built script-tag bundle, minified as it ships, the way a page loads it, and
- * checks what reaches a real HTTP server on 127.0.0.1.
+ * Runs the built script-tag bundle, minified with its internal property names shortened, the
+ * way a page loads it, and checks what reaches a real HTTP server on 127.0.0.1.
  */
 describe('built bundle', () => {
   let collector: Collector;
@@ -47,6 +48,7 @@ describe('built bundle', () => {
     trackers.splice(0).forEach((tracker) => tracker.stop());
     delete window.processSessions;
     vi.restoreAllMocks();
+    vi.unstubAllGlobals();
     await collector?.close();
   });
 
@@ -93,23 +95,83 @@ describe('built bundle', () => {
     ]);
     expect(() => tracker.track('')).toThrow('name must be 1 to 128 characters');
 
+    window.dispatchEvent(new Event('keydown'));
     await tracker.end();
-    const end = allEvents(collector.batches()).find((event) => event.type === 'session_end');
+    const events = allEvents(collector.batches());
 
-    expect(end?.data).toEqual({ reason: 'logout' });
+    expect(events.find((event) => event.type === 'activity')?.data).toEqual({ kind: 'key', count: 1 });
+    expect(events.find((event) => event.type === 'session_end')?.data).toEqual({ reason: 'logout' });
     expect(collector.batches().every((batch) => batch.sessionId === sessionId)).toBe(true);
     expect(tracker.getState().state).toBe('stopped');
+  });
+
+  it('beacons queue on pagehide', async () => {
+    const tracker = runBundle({ [SCRIPT_ATTRIBUTES.appId]: 'shop', [SCRIPT_ATTRIBUTES.endpoint]: collector.endpoint });
+    tracker.track('checkout');
+
+    window.dispatchEvent(new Event('pagehide'));
+    await waitUntil(() => collector.batches().length === 1);
+
+    expect(collector.requests[0]?.contentType).toBe('text/plain;charset=utf-8');
+    expect(collector.batches()[0]?.events.map((event) => event.type)).toEqual([
+      'session_start',
+      'page_view',
+      'custom',
+      'tab_closed',
+    ]);
+  });
+
+  it('warns then goes idle', async () => {
+    await collector.close();
+    collector = await startTestCollector((batch) => acceptBatch(batch, { idleTimeoutMs: 2000, warningMs: 1000 }));
+    const tracker = runBundle({
+      [SCRIPT_ATTRIBUTES.appId]: 'shop',
+      [SCRIPT_ATTRIBUTES.endpoint]: collector.endpoint,
+      [SCRIPT_ATTRIBUTES.idleTimeoutMs]: '2000',
+      [SCRIPT_ATTRIBUTES.warningMs]: '1000',
+      [SCRIPT_ATTRIBUTES.flushIntervalMs]: '100',
+    });
+    const warnings: unknown[] = [];
+    tracker.on('warning', (payload) => warnings.push(payload));
+
+    await waitUntil(() => tracker.getState().state === 'idle', 5000);
+    await waitUntil(() => allEvents(collector.batches()).some((event) => event.type === 'idle'));
+
+    expect(warnings.length).toBeGreaterThan(0);
+    expect(warnings[0]).toMatchObject({ sessionId: tracker.getState().sessionId, remainingMs: expect.any(Number) });
+    expect(allEvents(collector.batches()).find((event) => event.type === 'idle')?.data).toEqual({ idleTimeoutMs: 2000 });
+  });
+
+  it('applies state from stream', async () => {
+    vi.stubGlobal('EventSource', TestEventSource);
+    await collector.close();
+    collector = await startTestCollector(undefined, (sessionId, response) => {
+      response.writeHead(200, { 'content-type': 'text/event-stream' });
+      const ended = sessionState(sessionId, { state: 'ended', endedAt: 2, endReason: 'terminated' });
+      response.write(`event: state\ndata: ${JSON.stringify(ended)}\n\n`);
+    });
+    const tracker = runBundle({
+      [SCRIPT_ATTRIBUTES.appId]: 'shop',
+      [SCRIPT_ATTRIBUTES.endpoint]: collector.endpoint,
+      [SCRIPT_ATTRIBUTES.flushIntervalMs]: '100',
+    });
+
+    await waitUntil(() => tracker.getState().state === 'terminated');
+
+    expect(collector.streams()).toHaveLength(1);
+    expect(collector.streams()[0]?.url).toBe(`/v1/sessions/${tracker.getState().sessionId}/stream`);
+    expect(tracker.getState().endReason).toBe('terminated');
   });
 
   it('shares session with module build', async () => {
     const bundled = runBundle({ [SCRIPT_ATTRIBUTES.appId]: 'shop', [SCRIPT_ATTRIBUTES.endpoint]: collector.endpoint });
     // The npm build in another tab reads the record and messages the bundle wrote.
-    const module = init({ endpoint: collector.endpoint, appId: 'shop' });
-    trackers.push(module);
+    const npmTracker = init({ endpoint: collector.endpoint, appId: 'shop' });
+    trackers.push(npmTracker);
 
-    await waitUntil(() => bundled.getState().tabs === 2 && module.getState().tabs === 2);
+    await waitUntil(() => bundled.getState().tabs === 2 && npmTracker.getState().tabs === 2);
 
-    expect(module.getState().sessionId).toBe(bundled.getState().sessionId);
+    expect(npmTracker.getState().sessionId).toBe(bundled.getState().sessionId);
     expect(JSON.parse(localStorage.getItem('ps:shop:session')!)).toMatchObject({
       id: bundled.getState().sessionId,
       startedAt: expect.any(Number),
