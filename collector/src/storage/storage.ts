@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { type AnalyticsSummary, summarizeSessions } from './analytics.js';
+import { AnalyticsStore } from './analytics-store.js';
 import { runMigrations } from './migrations.js';
 import { type EventRow, type SessionRow, toEventRow, toSessionRow } from './rows.js';
 import { type WriteRequest, WriteQueue } from './write-queue.js';
@@ -19,6 +20,8 @@ export interface LiveSessionFilter {
 export interface Storage {
   /** Absolute path of the DuckDB file. */
   readonly path: string;
+  /** Report queries, on a read connection of their own. */
+  readonly analytics: AnalyticsStore;
   /** Runs a write request in the serialized write queue and resolves after its COMMIT. */
   transact<T>(request: WriteRequest<T>): Promise<T>;
   /** Loads one session by id. */
@@ -59,7 +62,9 @@ export async function openStorage(path: string): Promise<Storage> {
     await runMigrations(writer);
     const statements = await WriteStatements.create(writer);
     const reader = await instance.connect();
-    return new DuckDBStorage(absolutePath, instance, writer, reader, new WriteQueue(statements));
+    const analytics = await AnalyticsStore.open(instance);
+    const queue = new WriteQueue(statements);
+    return new DuckDBStorage(absolutePath, instance, writer, reader, queue, analytics);
   } catch (error) {
     instance?.closeSync();
     openPaths.delete(absolutePath);
@@ -87,6 +92,7 @@ function lockError(path: string, cause?: Error): Error {
 
 class DuckDBStorage implements Storage {
   readonly path: string;
+  readonly analytics: AnalyticsStore;
   readonly #instance: DuckDBInstance;
   readonly #writer: DuckDBConnection;
   readonly #reader: DuckDBConnection;
@@ -99,8 +105,10 @@ class DuckDBStorage implements Storage {
     writer: DuckDBConnection,
     reader: DuckDBConnection,
     queue: WriteQueue,
+    analytics: AnalyticsStore,
   ) {
     this.path = path;
+    this.analytics = analytics;
     this.#instance = instance;
     this.#writer = writer;
     this.#reader = reader;
@@ -165,6 +173,7 @@ class DuckDBStorage implements Storage {
 
   async #close(): Promise<void> {
     await this.#queue.close();
+    this.analytics.close();
     this.#reader.closeSync();
     this.#writer.closeSync();
     this.#instance.closeSync();
