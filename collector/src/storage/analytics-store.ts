@@ -1,0 +1,108 @@
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { type Concurrency, readConcurrency } from './analytics-concurrency.js';
+import {
+  type Distribution,
+  type Frequency,
+  type InteractionStats,
+  readFrequency,
+  readInteractions,
+  readTabs,
+} from './analytics-distributions.js';
+import { listBuckets, type ReportQuery } from './analytics-query.js';
+import {
+  type BounceStats,
+  type DurationStats,
+  type EndReasonCounts,
+  readBounces,
+  readDurations,
+  readEndReasons,
+  readSessionCounts,
+  type Series,
+  type SessionCounts,
+} from './analytics-series.js';
+import { toNumber } from './rows.js';
+
+/**
+ * Report queries over the `sessions` table, on a connection of their own, so
+ * a long report never delays the reads of the ingest path. Every number it
+ * returns is a JS number.
+ */
+export class AnalyticsStore {
+  readonly #connection: DuckDBConnection;
+  #timeZones: Promise<Set<string>> | undefined;
+
+  private constructor(connection: DuckDBConnection) {
+    this.#connection = connection;
+  }
+
+  /** Opens the store's connection on `instance`. */
+  static async open(instance: DuckDBInstance): Promise<AnalyticsStore> {
+    return new AnalyticsStore(await instance.connect());
+  }
+
+  /** Returns whether DuckDB's time zone database knows `name`, such as `Europe/Berlin`. */
+  async isTimeZone(name: string): Promise<boolean> {
+    this.#timeZones ??= this.#connection
+      .runAndReadAll('SELECT name FROM pg_timezone_names()')
+      .then((reader) => new Set(reader.getRowObjectsJS().map((row) => String(row.name))));
+    return (await this.#timeZones).has(name);
+  }
+
+  /** Lists the start (epoch ms) of every bucket that overlaps the range. */
+  listBuckets(query: ReportQuery): Promise<number[]> {
+    return listBuckets(this.#connection, query);
+  }
+
+  /** Counts sessions, unique, new and returning users per bucket. */
+  sessionCounts(query: ReportQuery): Promise<Series<SessionCounts>> {
+    return readSessionCounts(this.#connection, query);
+  }
+
+  /** Computes duration, engaged and idle time per bucket. */
+  durations(query: ReportQuery): Promise<Series<DurationStats>> {
+    return readDurations(this.#connection, query);
+  }
+
+  /** Counts bounces among ended sessions per bucket. */
+  bounces(query: ReportQuery): Promise<Series<BounceStats>> {
+    return readBounces(this.#connection, query);
+  }
+
+  /** Counts sessions by end reason per bucket. */
+  endReasons(query: ReportQuery): Promise<Series<EndReasonCounts>> {
+    return readEndReasons(this.#connection, query);
+  }
+
+  /** Computes the live session count per bucket and its peak. */
+  concurrency(query: ReportQuery, bucketStarts: readonly number[]): Promise<Concurrency> {
+    return readConcurrency(this.#connection, query, bucketStarts);
+  }
+
+  /** Computes sessions per user per day and per week. */
+  frequency(query: ReportQuery): Promise<Frequency> {
+    return readFrequency(this.#connection, query);
+  }
+
+  /** Computes interactions by kind and page views per session. */
+  interactions(query: ReportQuery): Promise<InteractionStats> {
+    return readInteractions(this.#connection, query);
+  }
+
+  /** Computes the distribution of the maximum tabs open at once per session. */
+  tabs(query: ReportQuery): Promise<Distribution> {
+    return readTabs(this.#connection, query);
+  }
+
+  /** Counts the sessions that have not ended. */
+  async countLive(): Promise<number> {
+    const reader = await this.#connection.runAndReadAll(
+      'SELECT count(*) AS live FROM sessions WHERE ended_at IS NULL',
+    );
+    return toNumber(reader.getRowObjectsJS()[0]?.live);
+  }
+
+  /** Closes the connection. */
+  close(): void {
+    this.#connection.closeSync();
+  }
+}
