@@ -11,13 +11,23 @@ export interface StreamSubscriber {
 /** In-memory publish/subscribe of session state changes, keyed by session id. */
 export class StreamHub {
   readonly #subscribers = new Map<string, Set<StreamSubscriber>>();
+  readonly #watchers = new Set<(state: SessionState) => void>();
   #isClosed = false;
 
-  /** Delivers a state to every subscriber of its session. */
+  /** Delivers a state to every subscriber of its session and to every watcher. */
   publish(state: SessionState): void {
+    for (const watcher of [...this.#watchers]) watcher(state);
     const subscribers = this.#subscribers.get(state.id);
     if (!subscribers) return;
     for (const subscriber of [...subscribers]) subscriber.onState(state);
+  }
+
+  /** Adds a watcher of every published state, of any session, and returns the function that removes it. */
+  watchAll(watcher: (state: SessionState) => void): () => void {
+    this.#watchers.add(watcher);
+    return () => {
+      this.#watchers.delete(watcher);
+    };
   }
 
   /** Adds a subscriber and returns the function that removes it. */
