@@ -2,10 +2,13 @@ import { fileURLToPath } from 'node:url';
 import { Hono } from 'hono';
 import { requestId } from 'hono/request-id';
 import { type Logger, pino } from 'pino';
+import { collectTokens } from './auth/api-tokens.js';
+import { TokenRegistry } from './auth/token-registry.js';
 import type { Config } from './config.js';
 import { registerAdminRoutes } from './http/admin-routes.js';
 import { registerAnalyticsRoute } from './http/analytics-route.js';
 import type { AppEnv } from './http/app-env.js';
+import { authorize, identifyCaller } from './http/authorize.js';
 import { sendError } from './http/errors.js';
 import { registerEventsRoute } from './http/events-route.js';
 import { corsFor, requireAllowedOrigin } from './http/origins.js';
@@ -53,13 +56,17 @@ export function createCollector(options: CollectorOptions): Hono<AppEnv> {
   const now = options.now ?? Date.now;
   const hub = options.hub ?? new StreamHub();
   const service = new SessionService({ storage, hub, config, now });
-  if (config.adminToken === undefined) {
-    logger.warn('no admin token configured, so the admin and analytics APIs reject every request');
+  const tokens = new TokenRegistry(collectTokens(config));
+  if (tokens.size === 0) {
+    logger.warn('no API token configured, so the admin and analytics APIs reject every request');
   }
 
   const app = new Hono<AppEnv>();
   app.use(requestId());
   app.use(logRequests(logger));
+  app.use(identifyCaller(tokens));
+  app.use('/v1/admin/*', authorize('admin'));
+  app.use('/v1/analytics/*', authorize('analyst'));
   app.use('/v1/events', corsFor(config.allowedOrigins));
   app.use('/v1/sessions/*', corsFor(config.allowedOrigins));
   app.post('/v1/events', requireAllowedOrigin(config.allowedOrigins));
@@ -71,8 +78,8 @@ export function createCollector(options: CollectorOptions): Hono<AppEnv> {
     hub,
     pingIntervalMs: options.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS,
   });
-  registerAdminRoutes(app, service, config.adminToken);
-  registerAnalyticsRoute(app, storage, config.adminToken, now);
+  registerAdminRoutes(app, service);
+  registerAnalyticsRoute(app, storage, now);
   registerStaticRoutes(app, {
     sdkScriptPath: options.sdkScriptPath ?? DEFAULT_SDK_SCRIPT_PATH,
     examplePagePath: options.examplePagePath ?? DEFAULT_EXAMPLE_PAGE_PATH,

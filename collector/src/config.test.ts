@@ -16,6 +16,30 @@ describe('loadConfig', () => {
     expect(config.heartbeatMs).toBe(30_000);
     expect(config.sweepIntervalMs).toBe(10_000);
     expect(config.logLevel).toBe('info');
+    expect(config.analystToken).toBeUndefined();
+    expect(config.apiTokens).toEqual([]);
+    expect(config.enabled).toBe(true);
+    expect(config.maxSessionsPerUser).toBeNull();
+    expect(config.sessionLimitBehavior).toBe('reject');
+    expect(config.maxTabs).toBeNull();
+  });
+
+  it('config reads policy variables', () => {
+    const config = loadConfig({
+      ANALYST_TOKEN: 'analyst-token-0123456789',
+      API_TOKENS: 'ops:admin:ops-token-0123456789',
+      TRACKING_ENABLED: 'false',
+      MAX_SESSIONS_PER_USER: '3',
+      SESSION_LIMIT_BEHAVIOR: 'terminate_oldest',
+      MAX_TABS: '5',
+    });
+
+    expect(config.analystToken).toBe('analyst-token-0123456789');
+    expect(config.apiTokens).toEqual([{ name: 'ops', role: 'admin', token: 'ops-token-0123456789' }]);
+    expect(config.enabled).toBe(false);
+    expect(config.maxSessionsPerUser).toBe(3);
+    expect(config.sessionLimitBehavior).toBe('terminate_oldest');
+    expect(config.maxTabs).toBe(5);
   });
 
   it('config reads every variable', () => {
@@ -58,6 +82,16 @@ describe('loadConfig', () => {
       [{ SWEEP_INTERVAL_MS: '10' }, /^SWEEP_INTERVAL_MS must be an integer from 100/],
       [{ ADMIN_TOKEN: 'short' }, /^ADMIN_TOKEN must be at least 16 characters/],
       [{ LOG_LEVEL: 'loud' }, /^LOG_LEVEL must be one of trace, debug/],
+      [{ ANALYST_TOKEN: 'short' }, /^ANALYST_TOKEN must be at least 16 characters/],
+      [{ API_TOKENS: 'ops:owner:ops-token-0123456789' }, /^API_TOKENS entry 1 \(ops\) must have role/],
+      [{ TRACKING_ENABLED: 'off' }, /^TRACKING_ENABLED must be true, false, 1 or 0, received "off"/],
+      [{ MAX_SESSIONS_PER_USER: '0' }, /^MAX_SESSIONS_PER_USER must be an integer from 1 to 1000/],
+      [{ MAX_TABS: 'many' }, /^MAX_TABS must be an integer from 1 to 1000/],
+      [{ SESSION_LIMIT_BEHAVIOR: 'deny' }, /^SESSION_LIMIT_BEHAVIOR must be one of reject, terminate_oldest/],
+      [
+        { ADMIN_TOKEN: 'same-token-0123456789', ANALYST_TOKEN: 'same-token-0123456789' },
+        /^API token "analyst" has the same value as another token/,
+      ],
       [{ ALLOWED_ORIGINS: 'https://a.example/path' }, /^ALLOWED_ORIGINS must be "\*" or/],
       [{ ALLOWED_ORIGINS: 'ftp://a.example' }, /received "ftp:\/\/a.example"/],
       [{ WARNING_MS: '60000', IDLE_TIMEOUT_MS: '60000' }, /^WARNING_MS must be less than IDLE_TIMEOUT_MS/],

@@ -1,9 +1,14 @@
 import { z } from 'zod';
+import { type ApiToken, checkToken, collectTokens, parseApiTokens } from './auth/api-tokens.js';
+import {
+  DEFAULT_DURATIONS_MS,
+  SESSION_LIMIT_BEHAVIORS,
+  SETTING_RANGES,
+  type SessionLimitBehavior,
+} from './policy/setting-ranges.js';
 
 const SECOND_MS = 1000;
 const MINUTE_MS = 60 * SECOND_MS;
-const HOUR_MS = 60 * MINUTE_MS;
-const DAY_MS = 24 * HOUR_MS;
 
 /** Log levels pino accepts, from the most to the least verbose, plus `silent`. */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -19,8 +24,12 @@ export interface Config {
   host: string;
   /** DuckDB file; its folder also stores the generated admin token. */
   databasePath: string;
-  /** Bearer token of the admin API, at least 16 characters; main.ts generates one when unset. */
+  /** Bearer token of role `admin`, at least 16 characters; main.ts generates one when unset. */
   adminToken?: string;
+  /** Bearer token of role `analyst`, which may only read `/v1/analytics/*`. */
+  analystToken?: string;
+  /** More named tokens, from `API_TOKENS` (`name:role:token,...`). @default [] */
+  apiTokens: readonly ApiToken[];
   /** Origins allowed to send events and open streams, or `"*"` for any origin. */
   allowedOrigins: readonly string[] | '*';
   /** A session ends after this long without activity. @default 30 min */
@@ -31,6 +40,14 @@ export interface Config {
   warningMs: number;
   /** Interval of SDK heartbeats. @default 30 s */
   heartbeatMs: number;
+  /** Whether new sessions are accepted; the admin API can change it. @default true */
+  enabled: boolean;
+  /** Live sessions one user may have in one app, or null for no limit. @default null */
+  maxSessionsPerUser: number | null;
+  /** What a session start beyond `maxSessionsPerUser` does. @default "reject" */
+  sessionLimitBehavior: SessionLimitBehavior;
+  /** Tabs one session may have open at once, or null for no limit. @default null */
+  maxTabs: number | null;
   /** Interval of the sweep that ends expired sessions. @default 10 s */
   sweepIntervalMs: number;
   /** pino log level. @default "info" */
@@ -48,6 +65,32 @@ function durationMs(name: string, fallback: number, min: number, max: number) {
       const value = Number(raw.trim());
       if (!/^\d+$/.test(raw.trim()) || value < min || value > max) {
         ctx.addIssue({ code: 'custom', message: `${name} must be ${range}, received "${raw}"` });
+        return z.NEVER;
+      }
+      return value;
+    });
+}
+
+/** Parses a session duration setting within its `SETTING_RANGES` entry. */
+function setting(name: string, key: keyof typeof DEFAULT_DURATIONS_MS) {
+  const { min, max } = SETTING_RANGES[key];
+  return durationMs(name, DEFAULT_DURATIONS_MS[key], min, max);
+}
+
+/** Parses an optional whole-number limit; unset or empty means no limit (null). */
+function optionalLimit(name: string, key: 'maxSessionsPerUser' | 'maxTabs') {
+  const { min, max } = SETTING_RANGES[key];
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx): number | null => {
+      if (raw === undefined || raw.trim() === '') return null;
+      const value = Number(raw.trim());
+      if (!/^\d+$/.test(raw.trim()) || value < min || value > max) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `${name} must be an integer from ${min} to ${max}, or empty for no limit, received "${raw}"`,
+        });
         return z.NEVER;
       }
       return value;
@@ -114,20 +157,66 @@ const envSchema = z.object({
     .optional()
     .transform((raw, ctx) => {
       if (raw === undefined || raw === '') return undefined;
-      if (raw.length < 16 || /\s/.test(raw)) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `ADMIN_TOKEN must be at least 16 characters without spaces, received ${raw.length} characters`,
-        });
-        return z.NEVER;
-      }
-      return raw;
+      const problem = checkToken('ADMIN_TOKEN', raw);
+      if (problem === undefined) return raw;
+      ctx.addIssue({ code: 'custom', message: problem });
+      return z.NEVER;
     }),
   ALLOWED_ORIGINS: z.string().optional(),
-  IDLE_TIMEOUT_MS: durationMs('IDLE_TIMEOUT_MS', 30 * MINUTE_MS, SECOND_MS, 7 * DAY_MS),
-  ABSOLUTE_TIMEOUT_MS: durationMs('ABSOLUTE_TIMEOUT_MS', 12 * HOUR_MS, MINUTE_MS, 30 * DAY_MS),
-  WARNING_MS: durationMs('WARNING_MS', MINUTE_MS, 0, 7 * DAY_MS),
-  HEARTBEAT_MS: durationMs('HEARTBEAT_MS', 30 * SECOND_MS, SECOND_MS, 10 * MINUTE_MS),
+  ANALYST_TOKEN: z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw === '') return undefined;
+      const problem = checkToken('ANALYST_TOKEN', raw);
+      if (problem === undefined) return raw;
+      ctx.addIssue({ code: 'custom', message: problem });
+      return z.NEVER;
+    }),
+  API_TOKENS: z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      try {
+        return parseApiTokens(raw);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+  IDLE_TIMEOUT_MS: setting('IDLE_TIMEOUT_MS', 'idleTimeoutMs'),
+  ABSOLUTE_TIMEOUT_MS: setting('ABSOLUTE_TIMEOUT_MS', 'absoluteTimeoutMs'),
+  WARNING_MS: setting('WARNING_MS', 'warningMs'),
+  HEARTBEAT_MS: setting('HEARTBEAT_MS', 'heartbeatMs'),
+  TRACKING_ENABLED: z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      const value = raw?.trim().toLowerCase() ?? '';
+      if (value === '' || value === 'true' || value === '1') return true;
+      if (value === 'false' || value === '0') return false;
+      ctx.addIssue({
+        code: 'custom',
+        message: `TRACKING_ENABLED must be true, false, 1 or 0, received "${raw}"`,
+      });
+      return z.NEVER;
+    }),
+  MAX_SESSIONS_PER_USER: optionalLimit('MAX_SESSIONS_PER_USER', 'maxSessionsPerUser'),
+  SESSION_LIMIT_BEHAVIOR: z
+    .string()
+    .optional()
+    .transform((raw, ctx): SessionLimitBehavior => {
+      const value = raw?.trim() ? raw.trim().toLowerCase() : 'reject';
+      if ((SESSION_LIMIT_BEHAVIORS as readonly string[]).includes(value)) {
+        return value as SessionLimitBehavior;
+      }
+      ctx.addIssue({
+        code: 'custom',
+        message: `SESSION_LIMIT_BEHAVIOR must be one of ${SESSION_LIMIT_BEHAVIORS.join(', ')}, received "${raw}"`,
+      });
+      return z.NEVER;
+    }),
+  MAX_TABS: optionalLimit('MAX_TABS', 'maxTabs'),
   SWEEP_INTERVAL_MS: durationMs('SWEEP_INTERVAL_MS', 10 * SECOND_MS, 100, 10 * MINUTE_MS),
   LOG_LEVEL: z
     .string()
@@ -165,12 +254,20 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     absoluteTimeoutMs: parsed.ABSOLUTE_TIMEOUT_MS,
     warningMs: parsed.WARNING_MS,
     heartbeatMs: parsed.HEARTBEAT_MS,
+    enabled: parsed.TRACKING_ENABLED,
+    maxSessionsPerUser: parsed.MAX_SESSIONS_PER_USER,
+    sessionLimitBehavior: parsed.SESSION_LIMIT_BEHAVIOR,
+    maxTabs: parsed.MAX_TABS,
+    apiTokens: parsed.API_TOKENS,
     sweepIntervalMs: parsed.SWEEP_INTERVAL_MS,
     logLevel: parsed.LOG_LEVEL,
   };
   if (parsed.ADMIN_TOKEN !== undefined) config.adminToken = parsed.ADMIN_TOKEN;
+  if (parsed.ANALYST_TOKEN !== undefined) config.analystToken = parsed.ANALYST_TOKEN;
 
   checkTimeouts(config);
+  // Throws on a repeated token name or value.
+  collectTokens(config);
   return config;
 }
 

@@ -15,6 +15,9 @@ import { StreamHub } from './stream-hub.js';
 /** Admin token of test collectors. */
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789';
 
+/** Analyst token of test collectors. */
+export const TEST_ANALYST_TOKEN = 'test-analyst-token-0123456789';
+
 /** Start of the test clock, 2023-11-14T22:13:20Z. */
 export const T0 = 1_700_000_000_000;
 
@@ -66,7 +69,7 @@ export interface TestCollector {
 }
 
 /**
- * Builds a config for tests: port 0, the test admin token and https://shop.example
+ * Builds a config for tests: port 0, the test admin and analyst tokens and https://shop.example
  * as the only allowed origin. `env` overrides any variable.
  */
 export function testConfig(dir: string, env: NodeJS.ProcessEnv = {}): Config {
@@ -74,6 +77,7 @@ export function testConfig(dir: string, env: NodeJS.ProcessEnv = {}): Config {
     PORT: '0',
     DATABASE_PATH: join(dir, 'collector.duckdb'),
     ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+    ANALYST_TOKEN: TEST_ANALYST_TOKEN,
     ALLOWED_ORIGINS: 'https://shop.example',
     LOG_LEVEL: 'info',
     ...env,

@@ -8,6 +8,9 @@ function sha256(text: string): Buffer {
 }
 
 /**
+ * @deprecated Use `authorize(role)` from `./authorize.js`, which app.ts already
+ * applies to `/v1/admin/*` and `/v1/analytics/*`.
+ *
  * Requires `Authorization: Bearer <token>`, else replies 401 `unauthorized`.
  * Hashing both sides first gives equal lengths, so `timingSafeEqual` compares
  * in constant time whatever the length of the presented token. Without a

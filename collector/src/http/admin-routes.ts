@@ -2,7 +2,6 @@ import type { Hono } from 'hono';
 import { z } from 'zod';
 import { appIdSchema, idSchema, textSchema } from '../../../shared/src/index.js';
 import type { SessionService } from '../session-service.js';
-import { requireAdminToken } from './admin-auth.js';
 import type { AppEnv } from './app-env.js';
 import { formatPath, type Issue, sendError, toIssues } from './errors.js';
 import { bodyErrorMessage, readBodyText } from './read-body.js';
@@ -27,9 +26,7 @@ const terminateBodySchema = z
 export function registerAdminRoutes(
   app: Hono<AppEnv>,
   service: SessionService,
-  adminToken: string | undefined,
 ): void {
-  app.use('/v1/admin/*', requireAdminToken(adminToken));
 
   app.get('/v1/admin/sessions', async (c) => {
     const result = listQuerySchema.safeParse(c.req.query());
