@@ -20,7 +20,6 @@ import {
   type Series,
   type SessionCounts,
 } from './analytics-series.js';
-import { toNumber } from './rows.js';
 
 /**
  * Report queries over the `sessions` table, on a connection of their own, so
@@ -93,12 +92,12 @@ export class AnalyticsStore {
     return readTabs(this.#connection, query);
   }
 
-  /** Counts the sessions that have not ended. */
-  async countLive(): Promise<number> {
+  /** Lists the ids of the sessions that have not ended. */
+  async listLiveIds(): Promise<string[]> {
     const reader = await this.#connection.runAndReadAll(
-      'SELECT count(*) AS live FROM sessions WHERE ended_at IS NULL',
+      'SELECT id FROM sessions WHERE ended_at IS NULL',
     );
-    return toNumber(reader.getRowObjectsJS()[0]?.live);
+    return reader.getRowObjectsJS().map((row) => String(row.id));
   }
 
   /** Closes the connection. */

@@ -1,0 +1,133 @@
+import { z } from 'zod';
+import { appIdSchema, textSchema } from '../../../shared/src/index.js';
+import type { Issue } from '../http/errors.js';
+import type { AnalyticsStore } from '../storage/index.js';
+import { REPORT_INTERVALS, type ReportQuery } from '../storage/analytics-query.js';
+import { isKnownTimeZone, startOfLocalDate } from './zoned-time.js';
+
+/** Range of a report when `from` is missing, in ms. */
+export const DEFAULT_RANGE_MS = 7 * 24 * 3_600_000;
+
+/** Maximum buckets of one report, which bounds the size of a response and of a chart. */
+export const MAX_BUCKETS = 1000;
+
+/** Output formats of a report. */
+export type ReportFormat = 'json' | 'csv';
+
+/** A validated report request. */
+export interface ReportRequest {
+  query: ReportQuery;
+  format: ReportFormat;
+}
+
+/** A report request that failed validation, with the invalid parameter in `issues[0].path`. */
+export interface ParamsError {
+  message: string;
+  issues: Issue[];
+}
+
+const DATE_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
+const isoDateTime = z.iso.datetime({ offset: true });
+const isoDate = z.iso.date();
+
+/** Every query parameter a report accepts; unknown names are rejected so typos do not pass silently. */
+const paramsSchema = z
+  .object({
+    from: z.string().optional(),
+    to: z.string().optional(),
+    interval: z
+      .string()
+      .refine((value) => (REPORT_INTERVALS as readonly string[]).includes(value), {
+        message: `must be one of ${REPORT_INTERVALS.join(', ')}`,
+      })
+      .optional(),
+    timeZone: z.string().min(1).max(64).optional(),
+    appId: appIdSchema.optional(),
+    policyId: textSchema(128).optional(),
+    userGroup: textSchema(128).optional(),
+    format: z.enum(['json', 'csv'], { message: 'must be json or csv' }).optional(),
+  })
+  .strict();
+
+type Params = z.infer<typeof paramsSchema>;
+
+/**
+ * Parses a point in time in `timeZone`: epoch ms, an ISO 8601 date-time with
+ * an offset, or a date (`YYYY-MM-DD`, meaning local midnight). Returns
+ * undefined for anything else.
+ */
+function parseInstant(raw: string, timeZone: string): number | undefined {
+  const text = raw.trim();
+  if (/^\d{1,15}$/.test(text)) return Number(text);
+  if (DATE_PATTERN.test(text) && isoDate.safeParse(text).success) {
+    return startOfLocalDate(text, timeZone);
+  }
+  if (isoDateTime.safeParse(text).success) return Date.parse(text);
+  return undefined;
+}
+
+function fail(name: string, message: string): ParamsError {
+  return { message: `Query parameter ${name} ${message}`, issues: [{ path: [name], message }] };
+}
+
+/** Converts the first zod issue into an error that names the parameter. */
+function fromZodError(error: z.ZodError): ParamsError {
+  const issue = error.issues[0]!;
+  if (issue.code === 'unrecognized_keys') {
+    const allowed = Object.keys(paramsSchema.shape).join(', ');
+    return fail(issue.keys[0] ?? '(unknown)', `is not supported; use ${allowed}`);
+  }
+  return fail(String(issue.path[0] ?? '(root)'), issue.message);
+}
+
+/**
+ * Validates the query parameters of a report against `now` and DuckDB's time
+ * zones. `accept` (the Accept header) chooses CSV when `format` is missing.
+ */
+export async function parseReportParams(
+  raw: Record<string, string>,
+  accept: string | undefined,
+  now: number,
+  store: AnalyticsStore,
+): Promise<ReportRequest | ParamsError> {
+  const result = paramsSchema.safeParse(raw);
+  if (!result.success) return fromZodError(result.error);
+  const params: Params = result.data;
+
+  const timeZone = params.timeZone ?? 'UTC';
+  if (!isKnownTimeZone(timeZone) || !(await store.isTimeZone(timeZone))) {
+    return fail('timeZone', `must be an IANA time zone such as UTC or Europe/Berlin, received "${timeZone}"`);
+  }
+
+  const to = params.to === undefined ? now : parseInstant(params.to, timeZone);
+  if (to === undefined) return fail('to', instantMessage(params.to!));
+  const from = params.from === undefined ? to - DEFAULT_RANGE_MS : parseInstant(params.from, timeZone);
+  if (from === undefined) return fail('from', instantMessage(params.from!));
+  if (from >= to) return fail('from', `must be before to (${new Date(to).toISOString()}), received ${new Date(from).toISOString()}`);
+
+  const interval = (params.interval ?? 'day') as ReportQuery['interval'];
+  const bucketMs = interval === 'hour' ? 3_600_000 : 86_400_000;
+  if ((to - from) / bucketMs > MAX_BUCKETS) {
+    const suggestion = interval === 'hour' ? 'use interval=day or a shorter range' : 'use a shorter range';
+    return fail('interval', `${interval} allows at most ${MAX_BUCKETS} buckets in one report; ${suggestion}`);
+  }
+
+  const query: ReportQuery = { from, to, interval, timeZone, now };
+  if (params.appId !== undefined) query.appId = params.appId;
+  if (params.policyId !== undefined) query.policyId = params.policyId;
+  if (params.userGroup !== undefined) query.userGroup = params.userGroup;
+  return { query, format: params.format ?? (prefersCsv(accept) ? 'csv' : 'json') };
+}
+
+function instantMessage(raw: string): string {
+  return `must be epoch milliseconds, a date such as 2024-05-01 or a date-time such as 2024-05-01T12:00:00Z, received "${raw}"`;
+}
+
+/** Returns whether an Accept header lists text/csv before application/json (or without it). */
+function prefersCsv(accept: string | undefined): boolean {
+  if (!accept) return false;
+  const types = accept.split(',').map((part) => part.split(';')[0]!.trim().toLowerCase());
+  const csv = types.indexOf('text/csv');
+  const json = types.indexOf('application/json');
+  return csv >= 0 && (json < 0 || csv < json);
+}
