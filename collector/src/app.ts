@@ -4,6 +4,7 @@ import { requestId } from 'hono/request-id';
 import { type Logger, pino } from 'pino';
 import { collectTokens } from './auth/api-tokens.js';
 import { TokenRegistry } from './auth/token-registry.js';
+import { registerAnalytics } from './analytics/index.js';
 import type { Config } from './config.js';
 import { registerAdminRoutes } from './http/admin-routes.js';
 import { registerAnalyticsRoute } from './http/analytics-route.js';
@@ -80,6 +81,7 @@ export function createCollector(options: CollectorOptions): Hono<AppEnv> {
   });
   registerAdminRoutes(app, service);
   registerAnalyticsRoute(app, storage, now);
+  registerAnalytics(app, { storage, hub, now, authorize });
   registerStaticRoutes(app, {
     sdkScriptPath: options.sdkScriptPath ?? DEFAULT_SDK_SCRIPT_PATH,
     examplePagePath: options.examplePagePath ?? DEFAULT_EXAMPLE_PAGE_PATH,
