@@ -123,24 +123,25 @@ describe('built bundle', () => {
 
   it('warns then goes idle', async () => {
     await collector.close();
-    collector = await startTestCollector((batch) => acceptBatch(batch, { idleTimeoutMs: 2000, warningMs: 1000 }));
+    collector = await startTestCollector((batch) => acceptBatch(batch, { idleTimeoutMs: 3000, warningMs: 2000 }));
     const tracker = runBundle({
       [SCRIPT_ATTRIBUTES.appId]: 'shop',
       [SCRIPT_ATTRIBUTES.endpoint]: collector.endpoint,
-      [SCRIPT_ATTRIBUTES.idleTimeoutMs]: '2000',
-      [SCRIPT_ATTRIBUTES.warningMs]: '1000',
+      [SCRIPT_ATTRIBUTES.idleTimeoutMs]: '3000',
+      [SCRIPT_ATTRIBUTES.warningMs]: '2000',
       [SCRIPT_ATTRIBUTES.flushIntervalMs]: '100',
     });
     const warnings: unknown[] = [];
     tracker.on('warning', (payload) => warnings.push(payload));
 
-    await waitUntil(() => tracker.getState().state === 'idle', 5000);
+    // Checks run once a second, so at least one falls in the 2 s warning phase.
+    await waitUntil(() => tracker.getState().state === 'idle', 6000);
     await waitUntil(() => allEvents(collector.batches()).some((event) => event.type === 'idle'));
 
     expect(warnings.length).toBeGreaterThan(0);
     expect(warnings[0]).toMatchObject({ sessionId: tracker.getState().sessionId, remainingMs: expect.any(Number) });
-    expect(allEvents(collector.batches()).find((event) => event.type === 'idle')?.data).toEqual({ idleTimeoutMs: 2000 });
-  });
+    expect(allEvents(collector.batches()).find((event) => event.type === 'idle')?.data).toEqual({ idleTimeoutMs: 3000 });
+  }, 10_000);
 
   it('applies state from stream', async () => {
     vi.stubGlobal('EventSource', TestEventSource);

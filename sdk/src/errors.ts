@@ -9,3 +9,15 @@ export class ProcessSessionsError extends Error {
     this.code = code;
   }
 }
+
+/** Throws a ProcessSessionsError with `code`, such as `invalid_option`, and `message`. */
+export function raise(code: string, message: string): never {
+  throw new ProcessSessionsError(code, message);
+}
+
+/** Formats a rejected value for an error message: strings quoted, cut at 80 characters. */
+export function describeValue(value: unknown): string {
+  const text = typeof value === 'string' ? JSON.stringify(value) : String(value);
+
+  return text.length > 80 ? `${text.slice(0, 80)}…` : text;
+}

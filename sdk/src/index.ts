@@ -1,5 +1,5 @@
 /** Process Sessions browser SDK: one session per browser profile and app, shared by its tabs. */
-import { ProcessSessionsError } from './errors.js';
+import { ProcessSessionsError, raise } from './errors.js';
 import { createInstance } from './instance.js';
 import { resolveOptions, type ProcessSessionsOptions } from './options.js';
 import { buildTracker, startTracker } from './tracker.js';
@@ -11,7 +11,7 @@ import type { ProcessSessions } from './types.js';
  */
 export function init(options: ProcessSessionsOptions): ProcessSessions {
   if (typeof window === 'undefined' || typeof document === 'undefined') {
-    throw new ProcessSessionsError('unsupported', 'init() needs a browser window; call it in client-side code');
+    raise('unsupported', 'init() needs a browser window; call it in client-side code');
   }
 
   const ctx = buildTracker(resolveOptions(options));

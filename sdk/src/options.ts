@@ -1,5 +1,5 @@
 import { MAX_EVENTS_PER_BATCH } from '../../shared/src/constants.js';
-import { ProcessSessionsError } from './errors.js';
+import { describeValue, raise } from './errors.js';
 
 /** Options of `init()`. */
 export interface ProcessSessionsOptions {
@@ -56,7 +56,7 @@ export function resolveOptions(input: ProcessSessionsOptions): ResolvedOptions {
     fail(`warningMs must be less than idleTimeoutMs (${idleTimeoutMs}), received ${warningMs}`);
   }
   if (typeof options.debug !== 'boolean' && options.debug !== undefined) {
-    fail(`debug must be true or false, received ${describe(options.debug)}`);
+    fail(`debug must be true or false, received ${describeValue(options.debug)}`);
   }
 
   return {
@@ -76,7 +76,7 @@ function readInteger(options: Record<string, unknown>, name: keyof typeof OPTION
   const [min, max] = OPTION_RANGES[name];
 
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    fail(`${name} must be an integer between ${min} and ${max}, received ${describe(value)}`);
+    fail(`${name} must be an integer between ${min} and ${max}, received ${describeValue(value)}`);
   }
 
   return value;
@@ -86,7 +86,7 @@ function readEndpoint(value: unknown): string {
   const url = typeof value === 'string' && value ? parseUrl(value) : undefined;
 
   if (!url || !/^https?:$/.test(url.protocol)) {
-    fail(`endpoint must be an http or https URL, received ${describe(value)}`);
+    fail(`endpoint must be an http or https URL, received ${describeValue(value)}`);
   }
 
   return url.href.replace(/\/+$/, '');
@@ -94,7 +94,7 @@ function readEndpoint(value: unknown): string {
 
 function readAppId(value: unknown): string {
   if (typeof value !== 'string' || !APP_ID_PATTERN.test(value)) {
-    fail(`appId must be 1 to 64 characters of A-Z, a-z, 0-9, ".", "_" or "-", received ${describe(value)}`);
+    fail(`appId must be 1 to 64 characters of A-Z, a-z, 0-9, ".", "_" or "-", received ${describeValue(value)}`);
   }
 
   return value;
@@ -108,10 +108,6 @@ function parseUrl(value: string): URL | undefined {
   }
 }
 
-function describe(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : String(value);
-}
-
 function fail(message: string): never {
-  throw new ProcessSessionsError('invalid_option', message);
+  raise('invalid_option', message);
 }

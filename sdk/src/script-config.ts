@@ -1,4 +1,4 @@
-import { ProcessSessionsError } from './errors.js';
+import { describeValue, raise } from './errors.js';
 import { init } from './index.js';
 import type { ProcessSessionsOptions } from './options.js';
 import type { ProcessSessions } from './types.js';
@@ -41,7 +41,7 @@ export function readScriptOptions(script: HTMLScriptElement): ProcessSessionsOpt
 
     if (text === null) continue;
     if (!/^\d+$/.test(text.trim())) {
-      throw new ProcessSessionsError('invalid_option', `${SCRIPT_ATTRIBUTES[name]} must be a whole number of ms, received "${text}"`);
+      raise('invalid_option', `${SCRIPT_ATTRIBUTES[name]} must be a whole number of ms, received ${describeValue(text)}`);
     }
     options[name] = Number(text);
   }
