@@ -11,19 +11,23 @@ export interface StreamSubscriber {
 /** In-memory publish/subscribe of session state changes, keyed by session id. */
 export class StreamHub {
   readonly #subscribers = new Map<string, Set<StreamSubscriber>>();
-  readonly #watchers = new Set<(state: SessionState) => void>();
+  readonly #watchers = new Set<StreamSubscriber>();
   #isClosed = false;
 
   /** Delivers a state to every subscriber of its session and to every watcher. */
   publish(state: SessionState): void {
-    for (const watcher of [...this.#watchers]) watcher(state);
+    for (const watcher of [...this.#watchers]) watcher.onState(state);
     const subscribers = this.#subscribers.get(state.id);
     if (!subscribers) return;
     for (const subscriber of [...subscribers]) subscriber.onState(state);
   }
 
   /** Adds a watcher of every published state, of any session, and returns the function that removes it. */
-  watchAll(watcher: (state: SessionState) => void): () => void {
+  watchAll(watcher: StreamSubscriber): () => void {
+    if (this.#isClosed) {
+      watcher.onClose();
+      return () => {};
+    }
     this.#watchers.add(watcher);
     return () => {
       this.#watchers.delete(watcher);
@@ -64,7 +68,9 @@ export class StreamHub {
   close(): void {
     this.#isClosed = true;
     const all = [...this.#subscribers.values()].flatMap((subscribers) => [...subscribers]);
+    all.push(...this.#watchers);
     this.#subscribers.clear();
+    this.#watchers.clear();
     for (const subscriber of all) subscriber.onClose();
   }
 }
