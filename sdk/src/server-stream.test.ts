@@ -106,6 +106,33 @@ describe('server stream', () => {
     expect(TestEventSource.instances.filter((source) => source.readyState !== TestEventSource.CLOSED)).toHaveLength(1);
   });
 
+  it('moves to next leader tab', async () => {
+    const closed: boolean[] = [];
+    const { tracker: first, collector } = await start(
+      (batch) => acceptBatch(batch),
+      (sessionId, response) => {
+        const index = closed.push(false) - 1;
+        response.writeHead(200, { 'content-type': 'text/event-stream' });
+        writeState(response, sessionState(sessionId));
+        response.on('close', () => (closed[index] = true));
+      },
+    );
+    // A second tracker in the same window stands for a second tab, which follows the first.
+    const second = init({ endpoint: collector.endpoint, appId: 'shop', flushIntervalMs: 100 });
+
+    try {
+      await waitUntil(() => collector.streams().length === 1 && collector.batches().length >= 2);
+      first.stop();
+      await waitUntil(() => collector.streams().length === 2, 5000);
+
+      expect(closed[0]).toBe(true);
+      expect(closed[1]).toBe(false);
+      expect(collector.streams()[1]?.url).toBe(`/v1/sessions/${second.getState().sessionId}/stream`);
+    } finally {
+      second.stop();
+    }
+  });
+
   it('closes when session ends', async () => {
     let isClosed = false;
     const { tracker, collector } = await start(
