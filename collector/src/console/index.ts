@@ -1,0 +1,3 @@
+/** The server-rendered admin console. */
+export { registerConsole } from './routes.js';
+export type { ConsoleDeps } from './console-context.js';
