@@ -6,6 +6,7 @@ import { collectTokens } from './auth/api-tokens.js';
 import { TokenRegistry } from './auth/token-registry.js';
 import { registerAnalytics } from './analytics/index.js';
 import type { Config } from './config.js';
+import { registerConsole } from './console/index.js';
 import { registerAdminRoutes } from './http/admin-routes.js';
 import { registerAnalyticsRoute } from './http/analytics-route.js';
 import type { AppEnv } from './http/app-env.js';
@@ -82,6 +83,7 @@ export function createCollector(options: CollectorOptions): Hono<AppEnv> {
   registerAdminRoutes(app, service);
   registerAnalyticsRoute(app, storage, now);
   registerAnalytics(app, { storage, hub, now, authorize });
+  registerConsole(app, { storage, hub, now, findCaller: (token) => tokens.find(token) });
   registerStaticRoutes(app, {
     sdkScriptPath: options.sdkScriptPath ?? DEFAULT_SDK_SCRIPT_PATH,
     examplePagePath: options.examplePagePath ?? DEFAULT_EXAMPLE_PAGE_PATH,
