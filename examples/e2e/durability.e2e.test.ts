@@ -1,0 +1,95 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openStorage } from '../../collector/src/storage/index.js';
+import { startCollectorProcess } from './collector-process.js';
+
+const SENDERS = 8;
+const SESSIONS = 16;
+const EVENTS_PER_BATCH = 20;
+const LOAD_BEFORE_KILL_MS = 1500;
+const RUNS = 5;
+
+/** Posts batches until `signal` aborts and records the ids of every event acknowledged with a 2xx. */
+async function sendUntilAborted(url: string, sessionIds: string[], signal: AbortSignal, acked: string[]) {
+  while (!signal.aborted) {
+    const sessionId = sessionIds[Math.floor(Math.random() * sessionIds.length)]!;
+    const now = Date.now();
+    const events = Array.from({ length: EVENTS_PER_BATCH }, (_, index) => ({
+      id: randomUUID(),
+      type: 'activity',
+      ts: now - EVENTS_PER_BATCH + index,
+      data: { kind: 'key', count: 1 },
+    }));
+    const batch = {
+      v: 1,
+      appId: 'durability',
+      sessionId,
+      tabId: `tab-${sessionId}`,
+      clientId: `client-${sessionId}`,
+      sentAt: now,
+      events,
+    };
+    try {
+      const response = await fetch(`${url}/v1/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain;charset=UTF-8' },
+        body: JSON.stringify(batch),
+        signal,
+      });
+      if (response.ok) acked.push(...events.map((event) => event.id));
+      else await response.body?.cancel();
+    } catch {
+      // The process was killed mid-request: that batch was never acknowledged.
+      return;
+    }
+  }
+}
+
+describe('collector killed with SIGKILL under load', () => {
+  let dataDir: string;
+
+  beforeEach(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'ps-durability-'));
+  });
+
+  afterEach(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('loses no acknowledged event over 5 runs', { timeout: 180_000 }, async () => {
+    const databasePath = join(dataDir, 'process-sessions.duckdb');
+    const env = { DATABASE_PATH: databasePath, ADMIN_TOKEN: randomUUID() };
+    const sessionIds = Array.from({ length: SESSIONS }, () => randomUUID());
+    const acked: string[] = [];
+
+    for (let run = 0; run < RUNS; run += 1) {
+      const collector = await startCollectorProcess(env);
+      const load = new AbortController();
+      const senders = Array.from({ length: SENDERS }, () =>
+        sendUntilAborted(collector.url, sessionIds, load.signal, acked),
+      );
+      await new Promise((resolve) => setTimeout(resolve, LOAD_BEFORE_KILL_MS));
+
+      await collector.stop('SIGKILL');
+      load.abort();
+      await Promise.all(senders);
+    }
+
+    // A restart must recover everything from the write-ahead log.
+    const restarted = await startCollectorProcess(env);
+    expect(await restarted.stop('SIGTERM')).toBe(0);
+    const storage = await openStorage(databasePath);
+    const stored = new Set<string>();
+    for (const sessionId of sessionIds) {
+      for (const row of await storage.listEvents(sessionId)) stored.add(row.id);
+    }
+    await storage.close();
+
+    const lost = acked.filter((id) => !stored.has(id));
+    expect(acked.length).toBeGreaterThan(RUNS * EVENTS_PER_BATCH);
+    expect(lost).toEqual([]);
+  });
+});
