@@ -3,7 +3,7 @@ import { appIdSchema, textSchema } from '../../../shared/src/index.js';
 import type { Issue } from '../http/errors.js';
 import type { AnalyticsStore } from '../storage/index.js';
 import { REPORT_INTERVALS, type ReportQuery } from '../storage/analytics-query.js';
-import { isKnownTimeZone, startOfLocalDate } from './zoned-time.js';
+import { isKnownTimeZone, startOfLocalDate } from '../storage/analytics-zoned-time.js';
 
 /** Range of a report when `from` is missing, in ms. */
 export const DEFAULT_RANGE_MS = 7 * 24 * 3_600_000;

@@ -3,7 +3,7 @@ import type { AnalyticsStore } from '../storage/index.js';
 import type { Distribution } from '../storage/analytics-distributions.js';
 import { BOUNCE_ENGAGED_MAX_MS, emptyEndReasons, type Series } from '../storage/analytics-series.js';
 import { type Cell, flatten, type Table } from './csv.js';
-import { formatBucket } from './zoned-time.js';
+import { formatBucket } from '../storage/analytics-zoned-time.js';
 
 /** Range, grouping and filters of a report, repeated in its body. */
 export interface ReportHeader {
@@ -67,7 +67,7 @@ async function seriesReport<T extends object>(
   series: Series<T>,
   empty: () => T,
 ): Promise<SeriesReport<T>> {
-  const starts = await store.listBuckets(query);
+  const starts = store.listBuckets(query);
   const buckets = starts.map((start) => ({
     start,
     label: formatBucket(start, query.interval, query.timeZone),
@@ -147,8 +147,8 @@ export const REPORTS: Record<ReportName, ReportDefinition> = {
   concurrency: {
     summary: 'Peak live sessions per bucket, live sessions at its end, and the peak of the range',
     run: async (store, query) => {
-      const starts = await store.listBuckets(query);
-      const concurrency = await store.concurrency(query, starts);
+      const starts = store.listBuckets(query);
+      const concurrency = await store.concurrency(query);
       const buckets = starts.map((start) => ({
         start,
         label: formatBucket(start, query.interval, query.timeZone),

@@ -1,7 +1,7 @@
 import { parseReportParams } from '../analytics/report-params.js';
 import { REPORT_NAMES, REPORTS, type ReportName } from '../analytics/reports.js';
 import { sendReport } from '../analytics/routes.js';
-import { formatBucket } from '../analytics/zoned-time.js';
+import { formatBucket } from '../storage/analytics-zoned-time.js';
 import type { ReportQuery } from '../storage/analytics-query.js';
 import { type ConsoleContext, renderPage, requireSignIn, viewerOf } from './console-context.js';
 import { Layout, Notice } from './layout.js';

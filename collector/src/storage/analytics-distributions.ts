@@ -1,6 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { ACTIVITY_KINDS, type ActivityKind } from '../../../shared/src/index.js';
 import {
+  bucketsSql,
   FILTER_SQL,
   queryValues,
   readRows,
@@ -8,6 +9,7 @@ import {
   toRounded,
   USER_KEY_SQL,
 } from './analytics-query.js';
+import { listBucketStarts, listWeekStarts } from './analytics-zoned-time.js';
 import { toNumber } from './rows.js';
 
 /**
@@ -92,15 +94,15 @@ export async function readFrequency(
   connection: DuckDBConnection,
   query: ReportQuery,
 ): Promise<Frequency> {
-  const perPeriod = (width: string) => `
+  const perPeriod = (starts: readonly number[]) => `
     SELECT count(*) AS n
-    FROM (${SESSIONS_SQL})
-    GROUP BY ${USER_KEY_SQL},
-      time_bucket(INTERVAL '${width}', make_timestamptz(started_at * 1000), $timeZone)
+    FROM (${SESSIONS_SQL}) AS s ASOF JOIN ${bucketsSql(starts)} AS b ON s.started_at >= b.bucket
+    GROUP BY ${USER_KEY_SQL}, b.bucket
   `;
+  const { from, to, timeZone } = query;
   return {
-    perDay: await readDistribution(connection, perPeriod('1 day'), query),
-    perWeek: await readDistribution(connection, perPeriod('7 days'), query),
+    perDay: await readDistribution(connection, perPeriod(listBucketStarts(from, to, 'day', timeZone)), query),
+    perWeek: await readDistribution(connection, perPeriod(listWeekStarts(from, to, timeZone)), query),
   };
 }
 

@@ -72,9 +72,10 @@ function toSeries<T>(rows: Record<string, unknown>[], convert: (row: Record<stri
 export async function readSessionCounts(
   connection: DuckDBConnection,
   query: ReportQuery,
+  bucketStarts: readonly number[],
 ): Promise<Series<SessionCounts>> {
   const sql = `
-    WITH s AS (${sessionsInRangeSql(query.interval)}),
+    WITH s AS (${sessionsInRangeSql(bucketStarts)}),
     first_seen AS (
       SELECT ${USER_KEY_SQL} AS user_key, min(started_at) AS first_at
       FROM sessions
@@ -108,9 +109,10 @@ export async function readSessionCounts(
 export async function readDurations(
   connection: DuckDBConnection,
   query: ReportQuery,
+  bucketStarts: readonly number[],
 ): Promise<Series<DurationStats>> {
   const sql = `
-    WITH s AS (${sessionsInRangeSql(query.interval)})
+    WITH s AS (${sessionsInRangeSql(bucketStarts)})
     SELECT bucket, grouping(bucket) AS is_total,
       count(*) AS sessions,
       avg(duration_ms) AS duration_mean,
@@ -153,9 +155,10 @@ function toSpread(mean: unknown, quantiles: unknown): Spread {
 export async function readBounces(
   connection: DuckDBConnection,
   query: ReportQuery,
+  bucketStarts: readonly number[],
 ): Promise<Series<BounceStats>> {
   const sql = `
-    WITH s AS (${sessionsInRangeSql(query.interval)})
+    WITH s AS (${sessionsInRangeSql(bucketStarts)})
     SELECT bucket, grouping(bucket) AS is_total,
       count(*) FILTER (WHERE ended_at IS NOT NULL) AS ended_sessions,
       count(*) FILTER (
@@ -188,9 +191,10 @@ export function emptyEndReasons(): EndReasonCounts {
 export async function readEndReasons(
   connection: DuckDBConnection,
   query: ReportQuery,
+  bucketStarts: readonly number[],
 ): Promise<Series<EndReasonCounts>> {
   const sql = `
-    WITH s AS (${sessionsInRangeSql(query.interval)})
+    WITH s AS (${sessionsInRangeSql(bucketStarts)})
     SELECT bucket, grouping(bucket) AS is_total, coalesce(end_reason, 'live') AS reason,
       count(*) AS sessions
     FROM s

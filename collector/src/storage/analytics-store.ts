@@ -8,7 +8,7 @@ import {
   readInteractions,
   readTabs,
 } from './analytics-distributions.js';
-import { listBuckets, type ReportQuery } from './analytics-query.js';
+import type { ReportQuery } from './analytics-query.js';
 import {
   type BounceStats,
   type DurationStats,
@@ -20,6 +20,7 @@ import {
   type Series,
   type SessionCounts,
 } from './analytics-series.js';
+import { listBucketStarts } from './analytics-zoned-time.js';
 
 /**
  * Report queries over the `sessions` table, on a connection of their own, so
@@ -48,33 +49,33 @@ export class AnalyticsStore {
   }
 
   /** Lists the start (epoch ms) of every bucket that overlaps the range. */
-  listBuckets(query: ReportQuery): Promise<number[]> {
-    return listBuckets(this.#connection, query);
+  listBuckets(query: ReportQuery): number[] {
+    return listBucketStarts(query.from, query.to, query.interval, query.timeZone);
   }
 
   /** Counts sessions, unique, new and returning users per bucket. */
   sessionCounts(query: ReportQuery): Promise<Series<SessionCounts>> {
-    return readSessionCounts(this.#connection, query);
+    return readSessionCounts(this.#connection, query, this.listBuckets(query));
   }
 
   /** Computes duration, engaged and idle time per bucket. */
   durations(query: ReportQuery): Promise<Series<DurationStats>> {
-    return readDurations(this.#connection, query);
+    return readDurations(this.#connection, query, this.listBuckets(query));
   }
 
   /** Counts bounces among ended sessions per bucket. */
   bounces(query: ReportQuery): Promise<Series<BounceStats>> {
-    return readBounces(this.#connection, query);
+    return readBounces(this.#connection, query, this.listBuckets(query));
   }
 
   /** Counts sessions by end reason per bucket. */
   endReasons(query: ReportQuery): Promise<Series<EndReasonCounts>> {
-    return readEndReasons(this.#connection, query);
+    return readEndReasons(this.#connection, query, this.listBuckets(query));
   }
 
   /** Computes the live session count per bucket and its peak. */
-  concurrency(query: ReportQuery, bucketStarts: readonly number[]): Promise<Concurrency> {
-    return readConcurrency(this.#connection, query, bucketStarts);
+  concurrency(query: ReportQuery): Promise<Concurrency> {
+    return readConcurrency(this.#connection, query, this.listBuckets(query));
   }
 
   /** Computes sessions per user per day and per week. */

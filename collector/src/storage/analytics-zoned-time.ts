@@ -1,4 +1,12 @@
-import type { ReportInterval } from '../storage/analytics-query.js';
+/** Width of one time bucket of a report. */
+export type ReportInterval = 'hour' | 'day';
+
+const DAY_MS = 86_400_000;
+/**
+ * Every time zone in use today is offset from UTC by a multiple of 15
+ * minutes, so local hour starts fall on 15-minute UTC boundaries.
+ */
+const QUARTER_HOUR_MS = 15 * 60_000;
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
@@ -70,4 +78,58 @@ export function formatBucket(start: number, interval: ReportInterval, timeZone: 
   const clock = wallClock(start, timeZone);
   const date = `${clock.year}-${clock.month}-${clock.day}`;
   return interval === 'day' ? date : `${date} ${clock.hour}:${clock.minute}`;
+}
+
+/** Adds days to a `YYYY-MM-DD` date. */
+export function addDays(date: string, days: number): string {
+  return new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
+}
+
+/** Lists local midnights of the days that overlap [from, to), in order. */
+function listDayStarts(from: number, to: number, timeZone: string): number[] {
+  const starts: number[] = [];
+  for (let date = formatBucket(from, 'day', timeZone); ; date = addDays(date, 1)) {
+    const start = startOfLocalDate(date, timeZone);
+    if (start >= to) return starts;
+    starts.push(start);
+  }
+}
+
+/** Lists local hour starts that overlap [from, to), in order; a repeated DST hour is two buckets. */
+function listHourStarts(from: number, to: number, timeZone: string): number[] {
+  const starts: number[] = [];
+  const first = Math.floor(from / QUARTER_HOUR_MS) * QUARTER_HOUR_MS - 3 * QUARTER_HOUR_MS;
+  for (let at = first; at < to; at += QUARTER_HOUR_MS) {
+    if (wallClock(at, timeZone).minute === '00') starts.push(at);
+  }
+  // The scan starts up to 45 minutes early, so drop starts whose bucket ends by `from`.
+  while (starts.length > 1 && starts[1]! <= from) starts.shift();
+  return starts;
+}
+
+/**
+ * Lists the start (epoch ms) of every hour or day bucket of `timeZone` that
+ * overlaps [from, to), in order. The first starts at or before `from`.
+ */
+export function listBucketStarts(
+  from: number,
+  to: number,
+  interval: ReportInterval,
+  timeZone: string,
+): number[] {
+  return interval === 'day'
+    ? listDayStarts(from, to, timeZone)
+    : listHourStarts(from, to, timeZone);
+}
+
+/** Lists the local Monday midnights of the weeks that overlap [from, to), in order. */
+export function listWeekStarts(from: number, to: number, timeZone: string): number[] {
+  const firstDate = formatBucket(from, 'day', timeZone);
+  const weekday = new Date(`${firstDate}T00:00:00Z`).getUTCDay();
+  const starts: number[] = [];
+  for (let date = addDays(firstDate, -((weekday + 6) % 7)); ; date = addDays(date, 7)) {
+    const start = startOfLocalDate(date, timeZone);
+    if (start >= to) return starts;
+    starts.push(start);
+  }
 }
