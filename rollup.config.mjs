@@ -29,7 +29,6 @@ const INTERNAL_PROPERTIES = [
   'heartbeat',
   'instanceId',
   'intervalMs',
-  'isLeader',
   'isRetryable',
   'lastBroadcastAt',
   'lastUrl',

@@ -86,6 +86,7 @@ describe('built bundle', () => {
     expect(Object.keys(tracker.getState()).sort()).toEqual([
       'endReason',
       'idleDeadline',
+      'isLeader',
       'lastActivityAt',
       'sessionId',
       'state',

@@ -56,6 +56,7 @@ function snapshot(ctx: TrackerContext): TrackerSnapshot {
     tabId: ctx.tabs.tabId,
     state: ctx.state,
     tabs: ctx.tabs.count(),
+    isLeader: ctx.isLeader,
     endReason: ctx.endReason,
     idleDeadline: hasDeadline ? lastActivityAt + ctx.timing.idleTimeoutMs : null,
     lastActivityAt,

@@ -16,6 +16,8 @@ export interface TrackerSnapshot {
   state: TrackerState;
   /** Open tabs of the app in this browser profile, this one included. */
   tabs: number;
+  /** True in the one tab that sends heartbeats and holds the collector's stream for all tabs. */
+  isLeader: boolean;
   endReason: SessionEndReason | null;
   /** When the session goes idle without further input, in epoch ms; null once it ended otherwise. */
   idleDeadline: number | null;
