@@ -8,6 +8,11 @@ import { registerAnalytics } from './analytics/index.js';
 import type { Config } from './config.js';
 import { registerConsole } from './console/index.js';
 import { registerAdminRoutes } from './http/admin-routes.js';
+import { ApiDocs } from './http/api-docs.js';
+import { recordIngestErrors, registerAuditRoutes } from './http/audit-routes.js';
+import { registerDocsRoutes } from './http/docs-routes.js';
+import { registerPolicyRoutes } from './http/policy-routes.js';
+import { documentPublicRoutes } from './http/public-docs.js';
 import { registerAnalyticsRoute } from './http/analytics-route.js';
 import type { AppEnv } from './http/app-env.js';
 import { authorize, identifyCaller } from './http/authorize.js';
@@ -17,6 +22,7 @@ import { corsFor, requireAllowedOrigin } from './http/origins.js';
 import { logRequests } from './http/request-log.js';
 import { registerStaticRoutes } from './http/static-routes.js';
 import { DEFAULT_PING_INTERVAL_MS, registerStreamRoute } from './http/stream-route.js';
+import { PolicyService } from './policy/policy-service.js';
 import { SessionService } from './session-service.js';
 import type { Storage } from './storage/index.js';
 import { StreamHub } from './stream-hub.js';
@@ -43,6 +49,11 @@ export interface CollectorOptions {
   now?: () => number;
   /** Hub that carries session changes to streams; share it with the sweep. @default a new hub */
   hub?: StreamHub;
+  /**
+   * Session service over `storage` and `hub`; share it with the sweep, because
+   * it holds the settings and policies in memory. @default a new service
+   */
+  service?: SessionService;
   /** @default sdk/dist/process-sessions.iife.js under the repository root */
   sdkScriptPath?: string;
   /** @default examples/script-tag/index.html under the repository root */
@@ -57,7 +68,9 @@ export function createCollector(options: CollectorOptions): Hono<AppEnv> {
   const logger = options.logger ?? pino({ level: config.logLevel });
   const now = options.now ?? Date.now;
   const hub = options.hub ?? new StreamHub();
-  const service = new SessionService({ storage, hub, config, now });
+  const service = options.service ?? new SessionService({ storage, hub, config, now, logger });
+  const policies = new PolicyService({ sessions: service, storage, now });
+  const docs = new ApiDocs();
   const tokens = new TokenRegistry(collectTokens(config));
   if (tokens.size === 0) {
     logger.warn('no API token configured, so the admin and analytics APIs reject every request');
@@ -69,6 +82,7 @@ export function createCollector(options: CollectorOptions): Hono<AppEnv> {
   app.use(identifyCaller(tokens));
   app.use('/v1/admin/*', authorize('admin'));
   app.use('/v1/analytics/*', authorize('analyst'));
+  app.use('/v1/events', recordIngestErrors(storage.admin, now));
   app.use('/v1/events', corsFor(config.allowedOrigins));
   app.use('/v1/sessions/*', corsFor(config.allowedOrigins));
   app.post('/v1/events', requireAllowedOrigin(config.allowedOrigins));
@@ -80,7 +94,11 @@ export function createCollector(options: CollectorOptions): Hono<AppEnv> {
     hub,
     pingIntervalMs: options.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS,
   });
-  registerAdminRoutes(app, service);
+  registerAdminRoutes(app, docs, { service, storage });
+  registerPolicyRoutes(app, docs, { service, policies });
+  registerAuditRoutes(app, docs, storage.admin);
+  documentPublicRoutes(docs);
+  registerDocsRoutes(app, docs);
   registerAnalyticsRoute(app, storage, now);
   registerAnalytics(app, { storage, hub, now, authorize });
   registerConsole(app, { storage, hub, now, findCaller: (token) => tokens.find(token) });

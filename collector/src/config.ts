@@ -48,6 +48,8 @@ export interface Config {
   sessionLimitBehavior: SessionLimitBehavior;
   /** Tabs one session may have open at once, or null for no limit. @default null */
   maxTabs: number | null;
+  /** Rows the integration log of rejected ingest requests keeps. @default 10000 */
+  maxIngestErrors: number;
   /** Interval of the sweep that ends expired sessions. @default 10 s */
   sweepIntervalMs: number;
   /** pino log level. @default "info" */
@@ -217,6 +219,21 @@ const envSchema = z.object({
       return z.NEVER;
     }),
   MAX_TABS: optionalLimit('MAX_TABS', 'maxTabs'),
+  MAX_INGEST_ERRORS: z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === '') return 10_000;
+      const value = Number(raw.trim());
+      if (!/^\d+$/.test(raw.trim()) || value < 100 || value > 1_000_000) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `MAX_INGEST_ERRORS must be an integer from 100 to 1000000, received "${raw}"`,
+        });
+        return z.NEVER;
+      }
+      return value;
+    }),
   SWEEP_INTERVAL_MS: durationMs('SWEEP_INTERVAL_MS', 10 * SECOND_MS, 100, 10 * MINUTE_MS),
   LOG_LEVEL: z
     .string()
@@ -259,6 +276,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     sessionLimitBehavior: parsed.SESSION_LIMIT_BEHAVIOR,
     maxTabs: parsed.MAX_TABS,
     apiTokens: parsed.API_TOKENS,
+    maxIngestErrors: parsed.MAX_INGEST_ERRORS,
     sweepIntervalMs: parsed.SWEEP_INTERVAL_MS,
     logLevel: parsed.LOG_LEVEL,
   };

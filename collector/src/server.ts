@@ -12,7 +12,8 @@ import { startSweep } from './sweep.js';
 const CLOSE_GRACE_MS = 2_000;
 
 /** Options of `startServer`; the rest of `CollectorOptions` comes from `config`. */
-export interface StartServerOptions extends Omit<CollectorOptions, 'storage' | 'config' | 'hub'> {
+export interface StartServerOptions
+  extends Omit<CollectorOptions, 'storage' | 'config' | 'hub' | 'service'> {
   /** Storage to use; by default `startServer` opens `config.databasePath`. */
   storage?: Storage;
 }
@@ -34,9 +35,17 @@ export async function startServer(
   options: StartServerOptions = {},
 ): Promise<RunningServer> {
   const logger = options.logger ?? pino({ level: config.logLevel });
-  const storage = options.storage ?? (await openStorage(config.databasePath));
+  const storage =
+    options.storage ??
+    (await openStorage(config.databasePath, {
+      maxIngestErrors: config.maxIngestErrors,
+      onIngestLogError: (error, count) =>
+        logger.error({ err: error, count }, 'integration log lost ingest errors'),
+    }));
   const hub = new StreamHub();
-  const app = createCollector({ ...options, storage, config, logger, hub });
+  const now = options.now ?? Date.now;
+  const service = new SessionService({ storage, hub, config, now, logger });
+  const app = createCollector({ ...options, storage, config, logger, hub, service });
 
   let server: Server;
   let port: number;
@@ -47,7 +56,6 @@ export async function startServer(
     throw error;
   }
 
-  const service = new SessionService({ storage, hub, config, now: options.now ?? Date.now });
   const sweep = startSweep(service, config.sweepIntervalMs, logger);
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
 

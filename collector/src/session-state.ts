@@ -1,37 +1,37 @@
 import type { SessionPolicy, SessionState } from '../../shared/src/index.js';
-import type { Config } from './config.js';
+import type { PolicyRegistry } from './policy/policy-registry.js';
+import type { SessionSettings } from './policy/session-settings.js';
 import type { SessionRow } from './storage/index.js';
 
-/** Policy values the collector applies, taken from the config. */
-export type PolicyConfig = Pick<
-  Config,
-  'idleTimeoutMs' | 'absoluteTimeoutMs' | 'warningMs' | 'heartbeatMs'
->;
-
 /**
- * Returns the policy a session runs under. Its timeouts are those stored with
- * the session when it started, so a changed config does not shorten it.
+ * Returns the policy values an SDK applies. The timeouts of a session come
+ * from its row, which the collector updates whenever the settings change.
  */
-export function sessionPolicy(config: PolicyConfig, row?: SessionRow): SessionPolicy {
-  // TODO: read per-app overrides from the settings table once an admin API writes them.
+export function sessionPolicy(settings: SessionSettings, row?: SessionRow): SessionPolicy {
   return {
-    enabled: true,
-    idleTimeoutMs: row?.idleTimeoutMs ?? config.idleTimeoutMs,
-    warningMs: config.warningMs,
-    absoluteTimeoutMs: row?.absoluteTimeoutMs ?? config.absoluteTimeoutMs,
-    heartbeatMs: config.heartbeatMs,
-    maxTabs: null,
+    enabled: settings.enabled,
+    idleTimeoutMs: row?.idleTimeoutMs ?? settings.idleTimeoutMs,
+    warningMs: settings.warningMs,
+    absoluteTimeoutMs: row?.absoluteTimeoutMs ?? settings.absoluteTimeoutMs,
+    heartbeatMs: settings.heartbeatMs,
+    maxTabs: settings.maxTabs,
   };
 }
 
+/** Returns the settings in force for a session: those of its policy, or the defaults. */
+export function settingsOfRow(row: SessionRow, policies: PolicyRegistry): SessionSettings {
+  const policy = row.policyId === null ? null : (policies.getPolicy(row.policyId) ?? null);
+  return policies.settingsOf(policy);
+}
+
 /** Converts a session row into the `SessionState` of replies and streams. */
-export function toSessionState(row: SessionRow, config: PolicyConfig): SessionState {
+export function toSessionState(row: SessionRow, policies: PolicyRegistry): SessionState {
   return {
     id: row.id,
     state: row.endedAt === null ? 'active' : 'ended',
     startedAt: row.startedAt,
     endedAt: row.endedAt,
     endReason: row.endReason,
-    policy: sessionPolicy(config, row),
+    policy: sessionPolicy(settingsOfRow(row, policies), row),
   };
 }

@@ -90,12 +90,12 @@ export async function createTestCollector(
 ): Promise<TestCollector> {
   const dir = await mkdtemp(join(tmpdir(), 'collector-test-'));
   const config = testConfig(dir, options.env);
-  const storage = await openStorage(config.databasePath);
+  const storage = await openStorage(config.databasePath, { maxIngestErrors: config.maxIngestErrors });
   const hub = new StreamHub();
   const clock = createClock();
   const { logger, lines } = createMemoryLogger();
-  const app = createCollector({ now: clock.now, logger, hub, ...options, storage, config });
-  const service = new SessionService({ storage, hub, config, now: clock.now });
+  const service = new SessionService({ storage, hub, config, now: clock.now, logger });
+  const app = createCollector({ now: clock.now, logger, hub, service, ...options, storage, config });
 
   return {
     app,

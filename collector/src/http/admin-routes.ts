@@ -1,90 +1,153 @@
 import type { Hono } from 'hono';
-import { z } from 'zod';
-import { appIdSchema, idSchema, textSchema } from '../../../shared/src/index.js';
+import { errorBodySchema } from '../../../shared/src/index.js';
 import type { SessionService } from '../session-service.js';
+import type { Storage } from '../storage/index.js';
+import type { ApiDocs } from './api-docs.js';
+import { defineRoute } from './api-route.js';
 import type { AppEnv } from './app-env.js';
-import { formatPath, type Issue, sendError, toIssues } from './errors.js';
-import { bodyErrorMessage, readBodyText } from './read-body.js';
+import {
+  listSessionsQuerySchema,
+  sessionDetailQuerySchema,
+  sessionDetailSchema,
+  sessionListSchema,
+  sessionParamsSchema,
+  terminateBodySchema,
+  terminateReplySchema,
+  terminateUserBodySchema,
+  terminateUserReplySchema,
+  userParamsSchema,
+} from './admin-schemas.js';
+import {
+  actorOf,
+  decodeSessionCursor,
+  encodeSessionCursor,
+  toAdminEvent,
+  toAdminSession,
+} from './admin-views.js';
+import { sendError } from './errors.js';
 
-/** Maximum body of an admin request, in bytes. */
-const MAX_ADMIN_BODY_BYTES = 16 * 1024;
-
-const listQuerySchema = z.object({
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-  appId: appIdSchema.optional(),
-  userId: textSchema(256).optional(),
-});
-
-const terminateBodySchema = z
-  .object({ reason: textSchema(512).optional() })
-  .strict();
+const notFound = { description: 'No session has this id', schema: errorBodySchema };
+const invalid = { description: 'Invalid query or body', schema: errorBodySchema };
 
 /**
- * Registers the admin API under `/v1/admin`, behind the bearer token:
- * `GET /v1/admin/sessions` and `POST /v1/admin/sessions/:id/terminate`.
+ * Registers the session routes of the admin API: list sessions, read one with
+ * its recent events, terminate one, and terminate every session of a user.
+ * app.ts requires role `admin` for every `/v1/admin/*` route.
  */
 export function registerAdminRoutes(
   app: Hono<AppEnv>,
-  service: SessionService,
+  docs: ApiDocs,
+  deps: { service: SessionService; storage: Storage },
 ): void {
+  const { service, storage } = deps;
 
-  app.get('/v1/admin/sessions', async (c) => {
-    const result = listQuerySchema.safeParse(c.req.query());
-    if (!result.success) {
-      const issues = toIssues(result.error);
-      const first = issues[0]!;
-      const message = `Query parameter ${formatPath(first.path)}: ${first.message}`;
-      return sendError(c, 400, 'invalid_query', message, { issues });
-    }
+  defineRoute(
+    app,
+    docs,
+    {
+      method: 'get',
+      path: '/v1/admin/sessions',
+      tag: 'Sessions',
+      summary: 'List sessions by state, app and user, newest start first',
+      role: 'admin',
+      query: listSessionsQuerySchema,
+      responses: { 200: { description: 'A page of sessions', schema: sessionListSchema }, 400: invalid },
+    },
+    async (c, { query }) => {
+      const after = query.cursor === undefined ? undefined : decodeSessionCursor(query.cursor);
+      if (query.cursor !== undefined && !after) {
+        const message = 'Query parameter cursor: must be the nextCursor of a previous page';
+        return sendError(c, 400, 'invalid_query', message, {
+          issues: [{ path: ['cursor'], message: 'must be the nextCursor of a previous page' }],
+        });
+      }
 
-    const sessions = await service.listLive(result.data);
-    return c.json({ sessions, count: sessions.length });
-  });
+      const { cursor: _cursor, ...filter } = query;
+      const rows = await service.listSessions({ ...filter, ...(after ? { after } : {}) });
+      const last = rows.at(-1);
+      const nextCursor = rows.length === query.limit && last ? encodeSessionCursor(last) : null;
+      return c.json({ sessions: rows.map(toAdminSession), count: rows.length, nextCursor });
+    },
+  );
 
-  app.post('/v1/admin/sessions/:id/terminate', async (c) => {
-    const id = c.req.param('id');
-    c.set('sessionId', id);
+  defineRoute(
+    app,
+    docs,
+    {
+      method: 'get',
+      path: '/v1/admin/sessions/:id',
+      tag: 'Sessions',
+      summary: 'Read one session with its state and recent events',
+      role: 'admin',
+      params: sessionParamsSchema,
+      query: sessionDetailQuerySchema,
+      responses: {
+        200: { description: 'The session', schema: sessionDetailSchema },
+        400: invalid,
+        404: notFound,
+      },
+    },
+    async (c, { params, query }) => {
+      c.set('sessionId', params.id);
+      const state = await service.getState(params.id);
+      const row = await storage.getSession(params.id);
+      if (!state || !row) return sendError(c, 404, 'not_found', `Session ${params.id} not found`);
 
-    const body = await readBodyText(c.req.raw, MAX_ADMIN_BODY_BYTES);
-    if (!body.isOk && body.reason === 'too_large') {
-      const message = `Request body must be at most ${MAX_ADMIN_BODY_BYTES} bytes`;
-      return sendError(c, 413, 'payload_too_large', message);
-    }
-    if (!body.isOk) return sendError(c, 400, 'invalid_json', bodyErrorMessage(body.reason));
+      const events = query.events === 0 ? [] : await storage.listRecentEvents(params.id, query.events);
+      return c.json({ session: toAdminSession(row), state, events: events.map(toAdminEvent) });
+    },
+  );
 
-    const parsed = parseTerminateBody(body.text);
-    if ('code' in parsed) {
-      return sendError(c, 400, parsed.code, parsed.message, { issues: parsed.issues });
-    }
+  defineRoute(
+    app,
+    docs,
+    {
+      method: 'post',
+      path: '/v1/admin/sessions/:id/terminate',
+      tag: 'Sessions',
+      summary: 'Terminate a session',
+      description:
+        'Ends the session with reason `terminated`. Its open tabs learn it at once through the stream, ' +
+        'and from the 410 reply to their next batch. Terminating an ended session changes nothing and ' +
+        'returns the same state.',
+      role: 'admin',
+      params: sessionParamsSchema,
+      body: terminateBodySchema,
+      responses: {
+        200: { description: 'The session state, ended', schema: terminateReplySchema },
+        400: invalid,
+        404: notFound,
+      },
+    },
+    async (c, { params, body }) => {
+      c.set('sessionId', params.id);
+      const session = await service.terminate(params.id, body.reason ?? null, actorOf(c));
+      if (!session) return sendError(c, 404, 'not_found', `Session ${params.id} not found`);
+      return c.json({ session });
+    },
+  );
 
-    const session = idSchema.safeParse(id).success
-      ? await service.terminate(id, parsed.reason ?? null)
-      : undefined;
-    if (!session) return sendError(c, 404, 'not_found', `Session ${id} not found`);
-    return c.json({ session });
-  });
-}
-
-type TerminateBody =
-  | { reason?: string }
-  | { code: 'invalid_json' | 'invalid_request'; message: string; issues?: Issue[] };
-
-/** Parses the optional `{ reason }` body; an empty body means no reason. */
-function parseTerminateBody(text: string): TerminateBody {
-  if (text.trim() === '') return {};
-
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    const message = `Request body is not valid JSON: ${(error as Error).message}`;
-    return { code: 'invalid_json', message };
-  }
-
-  const result = terminateBodySchema.safeParse(json);
-  if (result.success) return result.data;
-  const issues = toIssues(result.error);
-  const first = issues[0]!;
-  const message = `Invalid body at ${formatPath(first.path)}: ${first.message}`;
-  return { code: 'invalid_request', message, issues };
+  defineRoute(
+    app,
+    docs,
+    {
+      method: 'post',
+      path: '/v1/admin/users/:userId/sessions/terminate',
+      tag: 'Sessions',
+      summary: 'Terminate every live session of a user',
+      description: 'Calling it again when no session is live returns count 0.',
+      role: 'admin',
+      params: userParamsSchema,
+      body: terminateUserBodySchema,
+      responses: {
+        200: { description: 'The sessions this request ended', schema: terminateUserReplySchema },
+        400: invalid,
+      },
+    },
+    async (c, { params, body }) => {
+      const target = { userId: params.userId, ...(body.appId ? { appId: body.appId } : {}) };
+      const sessions = await service.terminateUser(target, body.reason ?? null, actorOf(c));
+      return c.json({ userId: params.userId, count: sessions.length, sessions });
+    },
+  );
 }

@@ -1,7 +1,9 @@
 import type { Context, Hono } from 'hono';
 import {
+  appIdSchema,
   type Batch,
   batchSchema,
+  idSchema,
   MAX_BODY_BYTES,
   PROTOCOL_VERSION,
 } from '../../../shared/src/index.js';
@@ -64,6 +66,7 @@ async function readBatch(c: Context<AppEnv>): Promise<Batch | Response> {
     return sendError(c, 400, 'invalid_json', message);
   }
 
+  rememberIds(c, json);
   const version = isObject(json) ? json.v : undefined;
   if (version !== undefined && version !== PROTOCOL_VERSION) {
     return sendError(
@@ -88,6 +91,15 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
 }
 
+/** Sets the app and session id for the logs as soon as the body names valid ones. */
+function rememberIds(c: Context<AppEnv>, json: unknown): void {
+  if (!isObject(json)) return;
+  const appId = appIdSchema.safeParse(json.appId);
+  if (appId.success) c.set('appId', appId.data);
+  const sessionId = idSchema.safeParse(json.sessionId);
+  if (sessionId.success) c.set('sessionId', sessionId.data);
+}
+
 async function storeBatch(c: Context<AppEnv>, service: SessionService, batch: Batch) {
   const result = await service.ingest(batch);
   if (result.status === 'stored') return c.json(result.reply, 200);
@@ -101,6 +113,25 @@ async function storeBatch(c: Context<AppEnv>, service: SessionService, batch: Ba
       'session_ended',
       `Session ${batch.sessionId} ended (${session.endReason}) at ${endedAt}; start a new session`,
       { session },
+    );
+  }
+
+  if (result.status === 'disabled') {
+    return sendError(
+      c,
+      403,
+      'tracking_disabled',
+      'Session tracking is switched off for this app; stop sending events until it is switched on',
+      { session: result.session },
+    );
+  }
+
+  if (result.status === 'limit') {
+    return sendError(
+      c,
+      409,
+      'session_limit',
+      `User ${result.userId} already has ${result.maxSessionsPerUser} live sessions, the maximum; end one to start another`,
     );
   }
 

@@ -66,7 +66,7 @@ describe('GET /v1/sessions/:id/stream', () => {
   });
 
   it('ended session streams its end', async () => {
-    await collector.service.terminate('session-0001', null);
+    await collector.service.terminate('session-0001', null, { name: 'admin', role: 'admin' });
     const controller = new AbortController();
 
     const response = await fetch(`${baseUrl}/v1/sessions/session-0001/stream`, {

@@ -4,5 +4,15 @@ export type { LiveSessionFilter, Storage } from './storage.js';
 export type { AnalyticsSummary } from './analytics.js';
 export type { AnalyticsStore } from './analytics-store.js';
 export type { EventRow, SessionRow } from './rows.js';
+export type { AuditActor, AuditRow, IngestErrorRow, PolicyRow } from './admin-rows.js';
+export type {
+  AdminStore,
+  AuditFilter,
+  AuditInput,
+  IngestErrorFilter,
+  IngestErrorInput,
+  StoredPolicyState,
+} from './admin-store.js';
+export type { SessionCursor, SessionFilter, SessionStateFilter } from './session-queries.js';
 export type { WriteRequest, WriteView } from './write-queue.js';
 export { MIGRATIONS } from './migrations.js';

@@ -2,9 +2,16 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { type AnalyticsSummary, summarizeSessions } from './analytics.js';
+import { AdminStore, type AdminStoreOptions } from './admin-store.js';
 import { AnalyticsStore } from './analytics-store.js';
 import { runMigrations } from './migrations.js';
 import { type EventRow, type SessionRow, toEventRow, toSessionRow } from './rows.js';
+import {
+  listLiveSessionIds,
+  listRecentEvents,
+  listSessions,
+  type SessionFilter,
+} from './session-queries.js';
 import { type WriteRequest, WriteQueue } from './write-queue.js';
 import { WriteStatements } from './write-statements.js';
 
@@ -22,12 +29,20 @@ export interface Storage {
   readonly path: string;
   /** Report queries, on a read connection of their own. */
   readonly analytics: AnalyticsStore;
+  /** Settings, policies, user groups, audit log and integration log, on a connection of their own. */
+  readonly admin: AdminStore;
   /** Runs a write request in the serialized write queue and resolves after its COMMIT. */
   transact<T>(request: WriteRequest<T>): Promise<T>;
   /** Loads one session by id. */
   getSession(id: string): Promise<SessionRow | undefined>;
   /** Lists sessions that have not ended. */
   listLiveSessions(filter: LiveSessionFilter): Promise<SessionRow[]>;
+  /** Lists sessions by state, app and user, a page at a time. */
+  listSessions(filter: SessionFilter): Promise<SessionRow[]>;
+  /** Lists the latest `limit` events of a session, newest first. */
+  listRecentEvents(sessionId: string, limit: number): Promise<EventRow[]>;
+  /** Lists the ids of every live session. */
+  listLiveSessionIds(): Promise<string[]>;
   /** Lists the stored events of a session in timestamp order. */
   listEvents(sessionId: string): Promise<EventRow[]>;
   /**
@@ -49,7 +64,10 @@ const openPaths = new Set<string>();
  * pending migrations and returns the storage. Throws when another process or
  * another storage in this process has the file open.
  */
-export async function openStorage(path: string): Promise<Storage> {
+export async function openStorage(
+  path: string,
+  options: AdminStoreOptions = {},
+): Promise<Storage> {
   const absolutePath = resolve(path);
   if (openPaths.has(absolutePath)) throw lockError(absolutePath);
   openPaths.add(absolutePath);
@@ -63,8 +81,9 @@ export async function openStorage(path: string): Promise<Storage> {
     const statements = await WriteStatements.create(writer);
     const reader = await instance.connect();
     const analytics = await AnalyticsStore.open(instance);
-    const queue = new WriteQueue(statements);
-    return new DuckDBStorage(absolutePath, instance, writer, reader, queue, analytics);
+    const admin = await AdminStore.open(instance, options);
+    const queue = new WriteQueue(statements, { nextAuditSeq: () => admin.nextAuditSeq() });
+    return new DuckDBStorage(absolutePath, instance, { writer, reader, queue, analytics, admin });
   } catch (error) {
     instance?.closeSync();
     openPaths.delete(absolutePath);
@@ -90,29 +109,33 @@ function lockError(path: string, cause?: Error): Error {
   );
 }
 
+/** The connections and stores of one open database. */
+interface StorageParts {
+  writer: DuckDBConnection;
+  reader: DuckDBConnection;
+  queue: WriteQueue;
+  analytics: AnalyticsStore;
+  admin: AdminStore;
+}
+
 class DuckDBStorage implements Storage {
   readonly path: string;
   readonly analytics: AnalyticsStore;
+  readonly admin: AdminStore;
   readonly #instance: DuckDBInstance;
   readonly #writer: DuckDBConnection;
   readonly #reader: DuckDBConnection;
   readonly #queue: WriteQueue;
   #closing: Promise<void> | undefined;
 
-  constructor(
-    path: string,
-    instance: DuckDBInstance,
-    writer: DuckDBConnection,
-    reader: DuckDBConnection,
-    queue: WriteQueue,
-    analytics: AnalyticsStore,
-  ) {
+  constructor(path: string, instance: DuckDBInstance, parts: StorageParts) {
     this.path = path;
-    this.analytics = analytics;
+    this.analytics = parts.analytics;
+    this.admin = parts.admin;
     this.#instance = instance;
-    this.#writer = writer;
-    this.#reader = reader;
-    this.#queue = queue;
+    this.#writer = parts.writer;
+    this.#reader = parts.reader;
+    this.#queue = parts.queue;
   }
 
   transact<T>(request: WriteRequest<T>): Promise<T> {
@@ -138,6 +161,18 @@ class DuckDBStorage implements Storage {
       { appId: filter.appId ?? null, userId: filter.userId ?? null, limit: filter.limit },
     );
     return rows.map((row) => toSessionRow(row));
+  }
+
+  listSessions(filter: SessionFilter): Promise<SessionRow[]> {
+    return listSessions(this.#reader, filter);
+  }
+
+  listRecentEvents(sessionId: string, limit: number): Promise<EventRow[]> {
+    return listRecentEvents(this.#reader, sessionId, limit);
+  }
+
+  listLiveSessionIds(): Promise<string[]> {
+    return listLiveSessionIds(this.#reader);
   }
 
   async listEvents(sessionId: string): Promise<EventRow[]> {
@@ -173,6 +208,7 @@ class DuckDBStorage implements Storage {
 
   async #close(): Promise<void> {
     await this.#queue.close();
+    await this.admin.close();
     this.analytics.close();
     this.#reader.closeSync();
     this.#writer.closeSync();

@@ -1,40 +1,26 @@
-import type { EventRow, SessionRow } from './rows.js';
 import { BoundedCache } from './bounded-cache.js';
+import type { SessionRow } from './rows.js';
 import type { GroupRows, WriteStatements } from './write-statements.js';
+import {
+  applyRequest,
+  type CommittedState,
+  createGroupState,
+  type GroupState,
+  type Outcome,
+  type WriteRequest,
+} from './write-view.js';
+
+export type { WriteRequest, WriteView } from './write-view.js';
 
 /** Maximum write requests committed together in one transaction. */
 const MAX_GROUP_REQUESTS = 256;
 /** Maximum event ids a group may declare, which bounds the rows of one insert. */
 const MAX_GROUP_EVENT_IDS = 20_000;
 
-/** The state a write request reads and the changes it records. */
-export interface WriteView {
-  /** Returns a copy of the session, or undefined when it does not exist. */
-  getSession(id: string): SessionRow | undefined;
-  /**
-   * Returns whether an event with this id is in the recent-id cache, was found
-   * stored by an earlier attempt, or is written in this group.
-   */
-  hasEvent(id: string): boolean;
-  /** Inserts or replaces a session. */
-  putSession(row: SessionRow): void;
-  /** Inserts an event, unless its id is already stored. */
-  addEvent(row: EventRow): void;
-}
-
-/** A unit of work for `WriteQueue.transact`. */
-export interface WriteRequest<T> {
-  /** Every session id `apply` may read, so that the queue can load them first. */
-  sessionIds: readonly string[];
-  /** Every event id `apply` may pass to `hasEvent`. */
-  eventIds: readonly string[];
-  /**
-   * Computes the changes from the current state. It must be synchronous and
-   * have no side effect beyond the view, because the queue may call it again.
-   * That happens when its group fails and is retried request by request, and
-   * when an event that `hasEvent` reported as new turns out to be stored.
-   */
-  apply(view: WriteView): T;
+/** Options of `WriteQueue`. */
+export interface WriteQueueOptions {
+  /** Returns the sequence number of a new audit entry. */
+  nextAuditSeq(): number;
 }
 
 interface Pending {
@@ -42,16 +28,6 @@ interface Pending {
   resolve(value: unknown): void;
   reject(error: unknown): void;
 }
-
-/** State of one group while it is applied and written. */
-interface GroupState {
-  loadedSessions: Map<string, SessionRow | null>;
-  storedEventIds: Set<string>;
-  sessions: Map<string, SessionRow>;
-  events: Map<string, EventRow>;
-}
-
-type Outcome = { isOk: true; value: unknown } | { isOk: false; error: unknown };
 
 /**
  * Serializes every write through one connection, one transaction at a time.
@@ -63,6 +39,7 @@ type Outcome = { isOk: true; value: unknown } | { isOk: false; error: unknown };
  */
 export class WriteQueue {
   readonly #statements: WriteStatements;
+  readonly #nextAuditSeq: () => number;
   readonly #pending: Pending[] = [];
   readonly #sessionCache = new BoundedCache<string, SessionRow>(10_000);
   readonly #recentEventIds = new BoundedCache<string, true>(100_000);
@@ -70,8 +47,9 @@ export class WriteQueue {
   #isDraining = false;
   #isClosed = false;
 
-  constructor(statements: WriteStatements) {
+  constructor(statements: WriteStatements, options: WriteQueueOptions) {
     this.#statements = statements;
+    this.#nextAuditSeq = options.nextAuditSeq;
   }
 
   /** Queues a request and resolves with its `apply` result once its transaction commits. */
@@ -123,12 +101,7 @@ export class WriteQueue {
   }
 
   async #runGroup(group: Pending[], canSplit: boolean): Promise<void> {
-    const state: GroupState = {
-      loadedSessions: new Map(),
-      storedEventIds: new Set(),
-      sessions: new Map(),
-      events: new Map(),
-    };
+    const state = createGroupState();
 
     let outcomes: Outcome[];
     try {
@@ -161,7 +134,9 @@ export class WriteQueue {
     for (let attempt = 1; ; attempt += 1) {
       state.sessions.clear();
       state.events.clear();
-      const outcomes = group.map((item) => this.#apply(item.request, state));
+      state.audit = [];
+      const committed = this.#committedState(state);
+      const outcomes = group.map((item) => applyRequest(item.request, state, committed));
 
       try {
         await this.#statements.writeGroup(this.#groupRows(state));
@@ -181,66 +156,47 @@ export class WriteQueue {
       const isCommitted = this.#sessionCache.has(id) || Boolean(state.loadedSessions.get(id));
       (isCommitted ? changedSessions : newSessions).push(row);
     }
-    return { newSessions, changedSessions, events: [...state.events.values()] };
+    return {
+      newSessions,
+      changedSessions,
+      events: [...state.events.values()],
+      audit: state.audit,
+    };
   }
 
-  /** Loads the sessions the group declares that the cache does not hold. */
+  /**
+   * Loads the sessions the group declares that the cache does not hold, and
+   * the live sessions of every declared user.
+   */
   async #loadSessions(group: Pending[], state: GroupState): Promise<void> {
     const ids = new Set<string>();
+    const userIds = new Set<string>();
     for (const { request } of group) {
       for (const id of request.sessionIds) {
         if (!this.#sessionCache.has(id)) ids.add(id);
       }
+      for (const userId of request.userIds ?? []) userIds.add(userId);
     }
 
     for (const id of ids) state.loadedSessions.set(id, null);
     for (const row of await this.#statements.loadSessions([...ids])) {
       state.loadedSessions.set(row.id, row);
     }
-  }
 
-  /** Runs one request against the group state; its changes join the group only if it succeeds. */
-  #apply(request: WriteRequest<unknown>, state: GroupState): Outcome {
-    const sessionIds = new Set(request.sessionIds);
-    const eventIds = new Set(request.eventIds);
-    const sessions = new Map<string, SessionRow>();
-    const events = new Map<string, EventRow>();
-
-    const view: WriteView = {
-      getSession: (id) => {
-        if (!sessionIds.has(id)) throw new Error(`session ${id} is missing from sessionIds`);
-        const row = sessions.get(id) ?? state.sessions.get(id) ?? this.#committedSession(id, state);
-        return row ? { ...row } : undefined;
-      },
-      hasEvent: (id) => {
-        if (!eventIds.has(id)) throw new Error(`event ${id} is missing from eventIds`);
-        return (
-          events.has(id) ||
-          state.events.has(id) ||
-          state.storedEventIds.has(id) ||
-          this.#recentEventIds.has(id)
-        );
-      },
-      putSession: (row) => {
-        sessions.set(row.id, { ...row });
-      },
-      addEvent: (row) => {
-        events.set(row.id, { ...row });
-      },
-    };
-
-    try {
-      const value = request.apply(view);
-      for (const [id, row] of sessions) state.sessions.set(id, row);
-      for (const [id, row] of events) state.events.set(id, row);
-      return { isOk: true, value };
-    } catch (error) {
-      return { isOk: false, error };
+    for (const userId of userIds) state.userSessionIds.set(userId, new Set());
+    for (const row of await this.#statements.loadLiveSessionsOfUsers([...userIds])) {
+      state.userSessionIds.get(row.userId ?? '')?.add(row.id);
+      if (!this.#sessionCache.has(row.id)) state.loadedSessions.set(row.id, row);
     }
   }
 
-  #committedSession(id: string, state: GroupState): SessionRow | undefined {
-    return this.#sessionCache.get(id) ?? state.loadedSessions.get(id) ?? undefined;
+  /** Returns what the requests of a group read of the committed state. */
+  #committedState(state: GroupState): CommittedState {
+    return {
+      session: (id) => this.#sessionCache.get(id) ?? state.loadedSessions.get(id) ?? undefined,
+      hasRecentEvent: (id) => this.#recentEventIds.has(id),
+      nextAuditSeq: this.#nextAuditSeq,
+    };
   }
 
   /** Copies a committed group into the caches. */

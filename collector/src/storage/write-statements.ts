@@ -6,6 +6,7 @@ import {
   listValue,
   VARCHAR,
 } from '@duckdb/node-api';
+import { AUDIT_COLUMNS, type AuditRow } from './admin-rows.js';
 import {
   type ColumnKind,
   EVENT_COLUMNS,
@@ -18,6 +19,7 @@ import {
 const NEW_SESSIONS = 'staging_new_sessions';
 const CHANGED_SESSIONS = 'staging_changed_sessions';
 const EVENTS = 'staging_events';
+const AUDIT = 'staging_audit';
 
 const SESSION_UPDATES = SESSION_COLUMNS.filter(([column]) => column !== 'id')
   .map(([column]) => `${column} = s.${column}`)
@@ -33,9 +35,11 @@ const WRITE_GROUP_SQL = `
   UPDATE sessions SET ${SESSION_UPDATES} FROM ${CHANGED_SESSIONS} AS s WHERE sessions.id = s.id;
   INSERT INTO sessions SELECT * FROM ${NEW_SESSIONS};
   INSERT INTO events SELECT * FROM ${EVENTS};
+  INSERT INTO audit_log SELECT * FROM ${AUDIT};
   DELETE FROM ${NEW_SESSIONS};
   DELETE FROM ${CHANGED_SESSIONS};
   DELETE FROM ${EVENTS};
+  DELETE FROM ${AUDIT};
   COMMIT;
 `;
 
@@ -43,15 +47,20 @@ const CLEAR_STAGING_SQL = `
   DELETE FROM ${NEW_SESSIONS};
   DELETE FROM ${CHANGED_SESSIONS};
   DELETE FROM ${EVENTS};
+  DELETE FROM ${AUDIT};
 `;
 
-type StagingAppenders = Record<'newSessions' | 'changedSessions' | 'events', DuckDBAppender>;
+type StagingAppenders = Record<
+  'newSessions' | 'changedSessions' | 'events' | 'audit',
+  DuckDBAppender
+>;
 
 /** Rows of one write group. */
 export interface GroupRows {
   newSessions: readonly SessionRow[];
   changedSessions: readonly SessionRow[];
   events: readonly EventRow[];
+  audit: readonly AuditRow[];
 }
 
 /**
@@ -63,15 +72,17 @@ export interface GroupRows {
 export class WriteStatements {
   readonly #connection: DuckDBConnection;
   readonly #loadSessions: DuckDBPreparedStatement;
+  readonly #loadUserSessions: DuckDBPreparedStatement;
   readonly #appenders: StagingAppenders;
 
   private constructor(
     connection: DuckDBConnection,
-    loadSessions: DuckDBPreparedStatement,
+    loads: { sessions: DuckDBPreparedStatement; userSessions: DuckDBPreparedStatement },
     appenders: StagingAppenders,
   ) {
     this.#connection = connection;
-    this.#loadSessions = loadSessions;
+    this.#loadSessions = loads.sessions;
+    this.#loadUserSessions = loads.userSessions;
     this.#appenders = appenders;
   }
 
@@ -81,15 +92,20 @@ export class WriteStatements {
       await connection.run(`CREATE TEMP TABLE ${table} AS SELECT * FROM sessions WITH NO DATA`);
     }
     await connection.run(`CREATE TEMP TABLE ${EVENTS} AS SELECT * FROM events WITH NO DATA`);
-    const loadSessions = await connection.prepare(
-      'SELECT * FROM sessions WHERE id IN (SELECT unnest($1))',
-    );
+    await connection.run(`CREATE TEMP TABLE ${AUDIT} AS SELECT * FROM audit_log WITH NO DATA`);
+    const loads = {
+      sessions: await connection.prepare('SELECT * FROM sessions WHERE id IN (SELECT unnest($1))'),
+      userSessions: await connection.prepare(
+        'SELECT * FROM sessions WHERE ended_at IS NULL AND user_id IN (SELECT unnest($1))',
+      ),
+    };
     const appenders = {
       newSessions: await connection.createAppender(NEW_SESSIONS, 'main', 'temp'),
       changedSessions: await connection.createAppender(CHANGED_SESSIONS, 'main', 'temp'),
       events: await connection.createAppender(EVENTS, 'main', 'temp'),
+      audit: await connection.createAppender(AUDIT, 'main', 'temp'),
     };
-    return new WriteStatements(connection, loadSessions, appenders);
+    return new WriteStatements(connection, loads, appenders);
   }
 
   /** Loads the committed sessions with the given ids, leaving out ids that do not exist. */
@@ -100,11 +116,20 @@ export class WriteStatements {
     return reader.getRowObjectsJS().map((raw) => toSessionRow(raw));
   }
 
+  /** Loads the committed live sessions of the given user ids. */
+  async loadLiveSessionsOfUsers(userIds: readonly string[]): Promise<SessionRow[]> {
+    if (userIds.length === 0) return [];
+    this.#loadUserSessions.bindList(1, listValue([...userIds]), LIST(VARCHAR));
+    const reader = await this.#loadUserSessions.runAndReadAll();
+    return reader.getRowObjectsJS().map((raw) => toSessionRow(raw));
+  }
+
   /** Stages the rows and writes them in one transaction; throws when any statement fails. */
   async writeGroup(rows: GroupRows): Promise<void> {
     stage(this.#appenders.newSessions, SESSION_COLUMNS, rows.newSessions);
     stage(this.#appenders.changedSessions, SESSION_COLUMNS, rows.changedSessions);
     stage(this.#appenders.events, EVENT_COLUMNS, rows.events);
+    stage(this.#appenders.audit, AUDIT_COLUMNS, rows.audit);
     await this.#connection.run(WRITE_GROUP_SQL);
   }
 

@@ -1,0 +1,90 @@
+import type { Context, Hono } from 'hono';
+import type { z } from 'zod';
+import type { ApiDocs, OperationSpec } from './api-docs.js';
+import type { AppEnv } from './app-env.js';
+import { formatPath, sendError, toIssues } from './errors.js';
+import { bodyErrorMessage, readBodyText } from './read-body.js';
+
+/** Maximum body of an admin request, in bytes. */
+export const MAX_ADMIN_BODY_BYTES = 16 * 1024;
+
+type Infer<T> = T extends z.ZodType ? z.output<T> : undefined;
+
+/** The validated parts of a request, typed by the route's schemas. */
+export interface RouteInput<S extends OperationSpec> {
+  params: Infer<S['params']>;
+  query: Infer<S['query']>;
+  body: Infer<S['body']>;
+}
+
+/**
+ * Registers a route that validates its path parameters, query and JSON body
+ * with the spec's zod schemas before `handler` runs, and adds the spec to the
+ * API docs. Invalid path parameters get 404 `not_found`, an invalid query
+ * 400 `invalid_query`, and a body that is not JSON or does not validate 400
+ * `invalid_json` or `invalid_request`, with the issue paths. The body is
+ * parsed whatever its Content-Type, so no request skips validation. An empty
+ * body counts as `{}`.
+ */
+export function defineRoute<const S extends OperationSpec>(
+  app: Hono<AppEnv>,
+  docs: ApiDocs,
+  spec: S,
+  handler: (c: Context<AppEnv>, input: RouteInput<S>) => Promise<Response> | Response,
+): void {
+  docs.add(spec);
+  app.on(spec.method.toUpperCase(), spec.path, async (c) => {
+    const params = spec.params?.safeParse(c.req.param());
+    if (params && !params.success) {
+      const values = Object.values(c.req.param()).join(' ');
+      return sendError(c, 404, 'not_found', `No ${spec.tag.toLowerCase()} found for ${values}`);
+    }
+
+    const query = spec.query?.safeParse(c.req.query());
+    if (query && !query.success) {
+      const issues = toIssues(query.error);
+      const first = issues[0]!;
+      const message = `Query parameter ${formatPath(first.path)}: ${first.message}`;
+      return sendError(c, 400, 'invalid_query', message, { issues });
+    }
+
+    let body: unknown;
+    if (spec.body) {
+      const parsed = await readJsonBody(c, spec.body);
+      if (parsed instanceof Response) return parsed;
+      body = parsed.value;
+    }
+
+    return handler(c, { params: params?.data, query: query?.data, body } as RouteInput<S>);
+  });
+}
+
+/** Reads and validates a JSON body; returns its value or the error response. */
+async function readJsonBody(
+  c: Context<AppEnv>,
+  schema: z.ZodType,
+): Promise<{ value: unknown } | Response> {
+  const body = await readBodyText(c.req.raw, MAX_ADMIN_BODY_BYTES);
+  if (!body.isOk && body.reason === 'too_large') {
+    const message = `Request body must be at most ${MAX_ADMIN_BODY_BYTES} bytes`;
+    return sendError(c, 413, 'payload_too_large', message);
+  }
+  if (!body.isOk) return sendError(c, 400, 'invalid_json', bodyErrorMessage(body.reason));
+
+  let json: unknown = {};
+  if (body.text.trim() !== '') {
+    try {
+      json = JSON.parse(body.text);
+    } catch (error) {
+      const message = `Request body is not valid JSON: ${(error as Error).message}`;
+      return sendError(c, 400, 'invalid_json', message);
+    }
+  }
+
+  const result = schema.safeParse(json);
+  if (result.success) return { value: result.data };
+  const issues = toIssues(result.error);
+  const first = issues[0]!;
+  const message = `Invalid body at ${formatPath(first.path)}: ${first.message}`;
+  return sendError(c, 400, 'invalid_request', message, { issues });
+}

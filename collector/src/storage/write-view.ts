@@ -1,0 +1,144 @@
+import type { AuditRow } from './admin-rows.js';
+import type { AuditInput } from './admin-store.js';
+import type { EventRow, SessionRow } from './rows.js';
+
+/** The state a write request reads and the changes it records. */
+export interface WriteView {
+  /** Returns a copy of the session, or undefined when it does not exist. */
+  getSession(id: string): SessionRow | undefined;
+  /**
+   * Returns copies of the live sessions of a user, in one app or in all, as
+   * of this point in the group, including sessions written by earlier
+   * requests. The user id must be in the request's `userIds`.
+   */
+  listLiveSessionsOfUser(userId: string, appId?: string): SessionRow[];
+  /**
+   * Returns whether an event with this id is in the recent-id cache, was found
+   * stored by an earlier attempt, or is written in this group.
+   */
+  hasEvent(id: string): boolean;
+  /** Inserts or replaces a session. */
+  putSession(row: SessionRow): void;
+  /** Inserts an event, unless its id is already stored. */
+  addEvent(row: EventRow): void;
+  /** Records an audit entry, committed with the rest of the request. */
+  addAudit(entry: AuditInput): void;
+}
+
+/** A unit of work for `WriteQueue.transact`. */
+export interface WriteRequest<T> {
+  /** Every session id `apply` may read, so that the queue can load them first. */
+  sessionIds: readonly string[];
+  /** Every event id `apply` may pass to `hasEvent`. */
+  eventIds: readonly string[];
+  /** Every user id `apply` may pass to `listLiveSessionsOfUser`. */
+  userIds?: readonly string[];
+  /**
+   * Computes the changes from the current state. It must be synchronous and
+   * have no side effect beyond the view, because the queue may call it again.
+   * That happens when its group fails and is retried request by request, and
+   * when an event that `hasEvent` reported as new turns out to be stored.
+   */
+  apply(view: WriteView): T;
+}
+
+/** State of one group while it is applied and written. */
+export interface GroupState {
+  /** Committed sessions loaded for this group; null marks an id that does not exist. */
+  loadedSessions: Map<string, SessionRow | null>;
+  /** Ids of the committed live sessions of each declared user. */
+  userSessionIds: Map<string, Set<string>>;
+  storedEventIds: Set<string>;
+  sessions: Map<string, SessionRow>;
+  events: Map<string, EventRow>;
+  audit: AuditRow[];
+}
+
+/** What a request can read of the committed state outside its group. */
+export interface CommittedState {
+  session(id: string): SessionRow | undefined;
+  hasRecentEvent(id: string): boolean;
+  nextAuditSeq(): number;
+}
+
+/** Result of one request: its `apply` value or the error it threw. */
+export type Outcome = { isOk: true; value: unknown } | { isOk: false; error: unknown };
+
+/** Creates the empty state of a group. */
+export function createGroupState(): GroupState {
+  return {
+    loadedSessions: new Map(),
+    userSessionIds: new Map(),
+    storedEventIds: new Set(),
+    sessions: new Map(),
+    events: new Map(),
+    audit: [],
+  };
+}
+
+/** Runs one request against the group state; its changes join the group only if it succeeds. */
+export function applyRequest(
+  request: WriteRequest<unknown>,
+  state: GroupState,
+  committed: CommittedState,
+): Outcome {
+  const sessionIds = new Set(request.sessionIds);
+  const eventIds = new Set(request.eventIds);
+  const userIds = new Set(request.userIds ?? []);
+  const sessions = new Map<string, SessionRow>();
+  const events = new Map<string, EventRow>();
+  const audit: AuditRow[] = [];
+  const current = (id: string) =>
+    sessions.get(id) ?? state.sessions.get(id) ?? committed.session(id);
+
+  const view: WriteView = {
+    getSession: (id) => {
+      if (!sessionIds.has(id)) throw new Error(`session ${id} is missing from sessionIds`);
+      const row = current(id);
+      return row ? { ...row } : undefined;
+    },
+    listLiveSessionsOfUser: (userId, appId) => {
+      if (!userIds.has(userId)) throw new Error(`user ${userId} is missing from userIds`);
+      const ids = new Set(state.userSessionIds.get(userId));
+      for (const row of [...state.sessions.values(), ...sessions.values()]) {
+        if (row.userId === userId) ids.add(row.id);
+      }
+      const rows: SessionRow[] = [];
+      for (const id of ids) {
+        const row = current(id);
+        const isMatch =
+          row?.endedAt === null && row.userId === userId && (appId === undefined || row.appId === appId);
+        if (isMatch) rows.push({ ...row });
+      }
+      return rows;
+    },
+    hasEvent: (id) => {
+      if (!eventIds.has(id)) throw new Error(`event ${id} is missing from eventIds`);
+      return (
+        events.has(id) ||
+        state.events.has(id) ||
+        state.storedEventIds.has(id) ||
+        committed.hasRecentEvent(id)
+      );
+    },
+    putSession: (row) => {
+      sessions.set(row.id, { ...row });
+    },
+    addEvent: (row) => {
+      events.set(row.id, { ...row });
+    },
+    addAudit: (entry) => {
+      audit.push({ ...entry, seq: committed.nextAuditSeq() });
+    },
+  };
+
+  try {
+    const value = request.apply(view);
+    for (const [id, row] of sessions) state.sessions.set(id, row);
+    for (const [id, row] of events) state.events.set(id, row);
+    state.audit.push(...audit);
+    return { isOk: true, value };
+  } catch (error) {
+    return { isOk: false, error };
+  }
+}
