@@ -1,14 +1,13 @@
 import { parseReportParams } from '../analytics/report-params.js';
 import { REPORT_NAMES, REPORTS, type ReportName } from '../analytics/reports.js';
 import { sendReport } from '../analytics/routes.js';
-import { formatBucket } from '../storage/analytics-zoned-time.js';
+import { addDays, formatBucket } from '../storage/analytics-zoned-time.js';
 import type { ReportQuery } from '../storage/analytics-query.js';
 import { type ConsoleContext, renderPage, requireSignIn, viewerOf } from './console-context.js';
 import { Layout, Notice } from './layout.js';
 import { buildCharts, type ChartSpec, type ReportBodies } from './report-charts.js';
 import type { ConsoleSession } from './sign-in-sessions.js';
 
-const DAY_MS = 86_400_000;
 const DATE_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
 
 /** The Reports form as the browser sends it; `to` is the last day shown, inclusive. */
@@ -20,10 +19,6 @@ interface ReportForm {
   appId: string;
   userGroup: string;
   policyId: string;
-}
-
-function addDays(date: string, days: number): string {
-  return new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
 }
 
 /** Reads the form from the query string, defaulting to the last 7 days in UTC. */

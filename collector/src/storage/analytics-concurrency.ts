@@ -1,90 +1,95 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { FILTER_SQL, queryValues, readRows, type ReportQuery } from './analytics-query.js';
+import { type Bucketing, FILTER_SQL, queryValues, readRows, type ReportQuery } from './analytics-query.js';
 import { toNumber } from './rows.js';
 
-/**
- * Length of the slots the level is first reduced to, in ms. Every time zone
- * in use today is offset from UTC by a multiple of 15 minutes, so each slot
- * lies inside exactly one hour or day bucket.
- */
-const SLOT_MS = 15 * 60_000;
+/** Concurrency is sampled at every whole minute (UTC), in ms. */
+export const CONCURRENCY_SAMPLE_MS = 60_000;
 
 /** Live sessions during one bucket. */
 export interface BucketConcurrency {
-  /** Maximum number of sessions live at the same moment within the bucket. */
+  /** Maximum number of sessions live at one sampled minute within the bucket. */
   peak: number;
-  /** Sessions live at the end of the bucket (or at the end of the range). */
+  /** Sessions live at the last sampled minute of the bucket (or of the range). */
   liveAtEnd: number;
 }
 
 /** Live sessions over the range. */
 export interface Concurrency {
   buckets: Map<number, BucketConcurrency>;
-  /** Maximum number of sessions live at the same moment in the range, and its first moment. */
+  /** Maximum number of sessions live at one sampled minute in the range, and its first minute. */
   peak: { sessions: number; at: number | null };
 }
 
 /**
- * Every change of the number of live sessions in the range, reduced to
- * 15-minute slots. A session is live from its start until its end (a live
- * one until `now`). Sessions that started before the range count from
- * `from`. Changes at the same millisecond are summed first, so a session that
- * ends as another starts does not count twice.
+ * Number of live sessions at every whole minute of the range where it
+ * changes, reduced per bucket. A session is live from its start until its end
+ * (a live one until `now`), so it counts at minute m when start <= m < end.
+ * It adds 1 at the first minute at or after its start and removes 1 at the
+ * first minute at or after its end; a session that starts and ends between
+ * two whole minutes is never counted. Sessions that started before the range
+ * count from `from`. The running sum needs one sort of the changed minutes,
+ * about 43,000 rows for 30 days, instead of one of every start and end.
  */
-const SLOTS_SQL = `
-  WITH s AS (
-    SELECT greatest(started_at, $from) AS start_at, coalesce(ended_at, $now) AS end_at
-    FROM sessions
-    WHERE started_at < $to AND coalesce(ended_at, $now) > $from AND ${FILTER_SQL}
-  ),
-  changes AS (
-    SELECT start_at AS change_at, 1 AS delta FROM s
-    UNION ALL
-    SELECT end_at, -1 FROM s WHERE end_at < $to
-  ),
-  levels AS (
-    SELECT change_at, sum(sum(delta)) OVER (ORDER BY change_at ROWS UNBOUNDED PRECEDING) AS level
-    FROM changes
-    GROUP BY change_at
-  )
-  SELECT change_at // ${SLOT_MS} AS slot,
-    max(level) AS max_level,
-    first(change_at ORDER BY level DESC, change_at) AS peak_at,
-    last(level ORDER BY change_at) AS last_level
-  FROM levels
-  GROUP BY slot
-  ORDER BY slot
-`;
+function levelsSql(bucketing: Bucketing): string {
+  const minute = CONCURRENCY_SAMPLE_MS;
+  return `
+    WITH s AS (
+      SELECT greatest(started_at, $from) AS start_at, coalesce(ended_at, $now) AS end_at
+      FROM sessions
+      WHERE started_at < $to AND coalesce(ended_at, $now) > $from AND ${FILTER_SQL}
+    ),
+    changes AS (
+      SELECT (start_at + ${minute - 1}) // ${minute} AS minute, 1 AS delta FROM s
+      UNION ALL
+      SELECT (end_at + ${minute - 1}) // ${minute}, -1 FROM s WHERE end_at < $to
+    ),
+    per_minute AS (
+      SELECT minute, sum(delta) AS delta FROM changes GROUP BY minute
+    ),
+    levels AS (
+      SELECT minute, sum(delta) OVER (ORDER BY minute ROWS UNBOUNDED PRECEDING) AS level
+      FROM per_minute
+    )
+    SELECT ${bucketing.indexSql(`minute * ${minute}`)} AS bucket,
+      max(level) AS peak,
+      first(minute ORDER BY level DESC, minute) AS peak_minute,
+      last(level ORDER BY minute) AS last_level
+    FROM levels
+    WHERE minute * ${minute} < $to
+    GROUP BY bucket
+  `;
+}
 
 /** Computes the live session count per bucket and its peak over the range. */
 export async function readConcurrency(
   connection: DuckDBConnection,
   query: ReportQuery,
-  bucketStarts: readonly number[],
+  bucketing: Bucketing,
 ): Promise<Concurrency> {
-  const slots = await readRows(connection, SLOTS_SQL, queryValues(query));
+  const rows = await readRows(connection, levelsSql(bucketing), queryValues(query));
+  const byStart = new Map<number, Record<string, unknown>>();
+  for (const row of rows) {
+    const start = bucketing.startOf(toNumber(row.bucket));
+    if (start !== undefined) byStart.set(start, row);
+  }
+
   const buckets = new Map<number, BucketConcurrency>();
   const peak: Concurrency['peak'] = { sessions: 0, at: null };
-
+  // A bucket without a change keeps the level the previous bucket ended with.
   let level = 0;
-  let slotIndex = 0;
-  bucketStarts.forEach((start, index) => {
-    const end = bucketStarts[index + 1] ?? Number.POSITIVE_INFINITY;
+  for (const start of bucketing.starts) {
+    const row = byStart.get(start);
     let bucketPeak = level;
-    for (; slotIndex < slots.length; slotIndex += 1) {
-      const slot = slots[slotIndex]!;
-      const slotStart = toNumber(slot.slot) * SLOT_MS;
-      if (slotStart >= end) break;
-
-      const maxLevel = toNumber(slot.max_level);
-      bucketPeak = Math.max(bucketPeak, maxLevel);
-      if (maxLevel > peak.sessions) {
-        peak.sessions = maxLevel;
-        peak.at = toNumber(slot.peak_at);
+    if (row) {
+      const rowPeak = toNumber(row.peak);
+      if (rowPeak > peak.sessions) {
+        peak.sessions = rowPeak;
+        peak.at = toNumber(row.peak_minute) * CONCURRENCY_SAMPLE_MS;
       }
-      level = toNumber(slot.last_level);
+      bucketPeak = Math.max(level, rowPeak);
+      level = toNumber(row.last_level);
     }
     buckets.set(start, { peak: bucketPeak, liveAtEnd: level });
-  });
+  }
   return { buckets, peak };
 }

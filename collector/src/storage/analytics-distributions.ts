@@ -1,7 +1,8 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { ACTIVITY_KINDS, type ActivityKind } from '../../../shared/src/index.js';
 import {
-  bucketsSql,
+  type Bucketing,
+  createBucketing,
   FILTER_SQL,
   queryValues,
   readRows,
@@ -9,7 +10,6 @@ import {
   toRounded,
   USER_KEY_SQL,
 } from './analytics-query.js';
-import { listBucketStarts, listWeekStarts } from './analytics-zoned-time.js';
 import { toNumber } from './rows.js';
 
 /**
@@ -94,15 +94,14 @@ export async function readFrequency(
   connection: DuckDBConnection,
   query: ReportQuery,
 ): Promise<Frequency> {
-  const perPeriod = (starts: readonly number[]) => `
+  const perPeriod = (bucketing: Bucketing) => `
     SELECT count(*) AS n
-    FROM (${SESSIONS_SQL}) AS s ASOF JOIN ${bucketsSql(starts)} AS b ON s.started_at >= b.bucket
-    GROUP BY ${USER_KEY_SQL}, b.bucket
+    FROM (${SESSIONS_SQL})
+    GROUP BY ${USER_KEY_SQL}, ${bucketing.indexSql('started_at')}
   `;
-  const { from, to, timeZone } = query;
   return {
-    perDay: await readDistribution(connection, perPeriod(listBucketStarts(from, to, 'day', timeZone)), query),
-    perWeek: await readDistribution(connection, perPeriod(listWeekStarts(from, to, timeZone)), query),
+    perDay: await readDistribution(connection, perPeriod(createBucketing(query, 'day')), query),
+    perWeek: await readDistribution(connection, perPeriod(createBucketing(query, 'week')), query),
   };
 }
 

@@ -1,6 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { END_REASONS, type EndReason } from '../../../shared/src/index.js';
 import {
+  type Bucketing,
   FILTER_SQL,
   queryValues,
   readRows,
@@ -57,13 +58,25 @@ export interface BounceStats {
 /** Sessions of a bucket by end reason, with `live` for those still running. */
 export type EndReasonCounts = Record<EndReason | 'live', number>;
 
-/** Splits rows of a `GROUPING SETS ((bucket), ())` query into buckets and the total. */
-function toSeries<T>(rows: Record<string, unknown>[], convert: (row: Record<string, unknown>) => T, empty: T): Series<T> {
+/**
+ * Splits rows of a `GROUPING SETS ((bucket), ())` query into buckets, keyed
+ * by bucket start, and the total.
+ */
+function toSeries<T>(
+  rows: Record<string, unknown>[],
+  bucketing: Bucketing,
+  convert: (row: Record<string, unknown>) => T,
+  empty: T,
+): Series<T> {
   const buckets = new Map<number, T>();
   let total = empty;
   for (const row of rows) {
-    if (toNumber(row.is_total) === 1) total = convert(row);
-    else buckets.set(toNumber(row.bucket), convert(row));
+    if (toNumber(row.is_total) === 1) {
+      total = convert(row);
+      continue;
+    }
+    const start = bucketing.startOf(toNumber(row.bucket));
+    if (start !== undefined) buckets.set(start, convert(row));
   }
   return { buckets, total };
 }
@@ -72,33 +85,43 @@ function toSeries<T>(rows: Record<string, unknown>[], convert: (row: Record<stri
 export async function readSessionCounts(
   connection: DuckDBConnection,
   query: ReportQuery,
-  bucketStarts: readonly number[],
+  bucketing: Bucketing,
 ): Promise<Series<SessionCounts>> {
   const sql = `
-    WITH s AS (${sessionsInRangeSql(bucketStarts)}),
-    first_seen AS (
-      SELECT ${USER_KEY_SQL} AS user_key, min(started_at) AS first_at
-      FROM sessions
-      WHERE started_at < $to AND ${FILTER_SQL}
-        AND ${USER_KEY_SQL} IN (SELECT user_key FROM s)
-      GROUP BY ALL
+    WITH per_user_bucket AS MATERIALIZED (
+      SELECT bucket, user_key, count(*) AS sessions
+      FROM (${sessionsInRangeSql(bucketing)})
+      GROUP BY bucket, user_key
+    ),
+    first_seen AS MATERIALIZED (
+      SELECT user_key, first_at, ${bucketing.indexSql('first_at')} AS first_bucket
+      FROM (
+        SELECT ${USER_KEY_SQL} AS user_key, min(started_at) AS first_at
+        FROM sessions
+        WHERE started_at < $to AND ${FILTER_SQL}
+        GROUP BY ALL
+      )
+    ),
+    per_user AS (
+      SELECT user_key, sum(sessions) AS sessions FROM per_user_bucket GROUP BY user_key
     )
-    SELECT s.bucket, grouping(s.bucket) AS is_total,
-      count(*) AS sessions,
-      count(DISTINCT s.user_key) AS unique_users,
-      count(DISTINCT s.user_key) FILTER (WHERE f.first_at >= s.bucket) AS new_in_bucket,
-      count(DISTINCT s.user_key) FILTER (WHERE f.first_at >= $from) AS new_in_range
-    FROM s JOIN first_seen AS f ON f.user_key = s.user_key
-    GROUP BY GROUPING SETS ((s.bucket), ())
+    SELECT 0 AS is_total, p.bucket, sum(p.sessions) AS sessions, count(*) AS unique_users,
+      count(*) FILTER (WHERE f.first_bucket >= p.bucket) AS new_users
+    FROM per_user_bucket AS p JOIN first_seen AS f ON f.user_key = p.user_key
+    GROUP BY p.bucket
+    UNION ALL
+    SELECT 1, NULL, sum(u.sessions), count(*), count(*) FILTER (WHERE f.first_at >= $from)
+    FROM per_user AS u JOIN first_seen AS f ON f.user_key = u.user_key
   `;
   const rows = await readRows(connection, sql, queryValues(query));
   const empty: SessionCounts = { sessions: 0, uniqueUsers: 0, newUsers: 0, returningUsers: 0 };
 
   return toSeries(
     rows,
+    bucketing,
     (row) => {
       const uniqueUsers = toNumber(row.unique_users);
-      const newUsers = toNumber(toNumber(row.is_total) === 1 ? row.new_in_range : row.new_in_bucket);
+      const newUsers = toNumber(row.new_users);
       return { sessions: toNumber(row.sessions), uniqueUsers, newUsers, returningUsers: uniqueUsers - newUsers };
     },
     empty,
@@ -109,10 +132,10 @@ export async function readSessionCounts(
 export async function readDurations(
   connection: DuckDBConnection,
   query: ReportQuery,
-  bucketStarts: readonly number[],
+  bucketing: Bucketing,
 ): Promise<Series<DurationStats>> {
   const sql = `
-    WITH s AS (${sessionsInRangeSql(bucketStarts)})
+    WITH s AS (${sessionsInRangeSql(bucketing)})
     SELECT bucket, grouping(bucket) AS is_total,
       count(*) AS sessions,
       avg(duration_ms) AS duration_mean,
@@ -136,6 +159,7 @@ export async function readDurations(
 
   return toSeries(
     rows,
+    bucketing,
     (row) => ({
       sessions: toNumber(row.sessions),
       duration: toSpread(row.duration_mean, row.duration_q),
@@ -155,10 +179,10 @@ function toSpread(mean: unknown, quantiles: unknown): Spread {
 export async function readBounces(
   connection: DuckDBConnection,
   query: ReportQuery,
-  bucketStarts: readonly number[],
+  bucketing: Bucketing,
 ): Promise<Series<BounceStats>> {
   const sql = `
-    WITH s AS (${sessionsInRangeSql(bucketStarts)})
+    WITH s AS (${sessionsInRangeSql(bucketing)})
     SELECT bucket, grouping(bucket) AS is_total,
       count(*) FILTER (WHERE ended_at IS NOT NULL) AS ended_sessions,
       count(*) FILTER (
@@ -171,6 +195,7 @@ export async function readBounces(
 
   return toSeries(
     rows,
+    bucketing,
     (row) => {
       const endedSessions = toNumber(row.ended_sessions);
       const bounces = toNumber(row.bounces);
@@ -191,10 +216,10 @@ export function emptyEndReasons(): EndReasonCounts {
 export async function readEndReasons(
   connection: DuckDBConnection,
   query: ReportQuery,
-  bucketStarts: readonly number[],
+  bucketing: Bucketing,
 ): Promise<Series<EndReasonCounts>> {
   const sql = `
-    WITH s AS (${sessionsInRangeSql(bucketStarts)})
+    WITH s AS (${sessionsInRangeSql(bucketing)})
     SELECT bucket, grouping(bucket) AS is_total, coalesce(end_reason, 'live') AS reason,
       count(*) AS sessions
     FROM s
@@ -205,11 +230,12 @@ export async function readEndReasons(
   const series: Series<EndReasonCounts> = { buckets: new Map(), total: emptyEndReasons() };
   for (const row of rows) {
     const isTotal = toNumber(row.is_total) === 1;
-    const bucket = toNumber(row.bucket);
-    let counts = isTotal ? series.total : series.buckets.get(bucket);
+    const bucket = bucketing.startOf(toNumber(row.bucket));
+    if (!isTotal && bucket === undefined) continue;
+    let counts = isTotal ? series.total : series.buckets.get(bucket!);
     if (!counts) {
       counts = emptyEndReasons();
-      series.buckets.set(bucket, counts);
+      series.buckets.set(bucket!, counts);
     }
     const reason = String(row.reason) as keyof EndReasonCounts;
     if (reason in counts) counts[reason] = toNumber(row.sessions);

@@ -8,7 +8,7 @@ import {
   readInteractions,
   readTabs,
 } from './analytics-distributions.js';
-import type { ReportQuery } from './analytics-query.js';
+import { type BucketKind, type Bucketing, createBucketing, type ReportQuery } from './analytics-query.js';
 import {
   type BounceStats,
   type DurationStats,
@@ -20,7 +20,6 @@ import {
   type Series,
   type SessionCounts,
 } from './analytics-series.js';
-import { listBucketStarts } from './analytics-zoned-time.js';
 
 /**
  * Report queries over the `sessions` table, on a connection of their own, so
@@ -29,6 +28,8 @@ import { listBucketStarts } from './analytics-zoned-time.js';
  */
 export class AnalyticsStore {
   readonly #connection: DuckDBConnection;
+  /** Recent bucketings by range, kind and time zone, because a report needs one several times. */
+  readonly #bucketings = new Map<string, Bucketing>();
   #timeZones: Promise<Set<string>> | undefined;
 
   private constructor(connection: DuckDBConnection) {
@@ -50,32 +51,43 @@ export class AnalyticsStore {
 
   /** Lists the start (epoch ms) of every bucket that overlaps the range. */
   listBuckets(query: ReportQuery): number[] {
-    return listBucketStarts(query.from, query.to, query.interval, query.timeZone);
+    return this.#bucketing(query, query.interval).starts;
+  }
+
+  #bucketing(query: ReportQuery, kind: BucketKind): Bucketing {
+    const key = `${query.from}|${query.to}|${kind}|${query.timeZone}`;
+    let bucketing = this.#bucketings.get(key);
+    if (!bucketing) {
+      if (this.#bucketings.size >= 32) this.#bucketings.clear();
+      bucketing = createBucketing(query, kind);
+      this.#bucketings.set(key, bucketing);
+    }
+    return bucketing;
   }
 
   /** Counts sessions, unique, new and returning users per bucket. */
   sessionCounts(query: ReportQuery): Promise<Series<SessionCounts>> {
-    return readSessionCounts(this.#connection, query, this.listBuckets(query));
+    return readSessionCounts(this.#connection, query, this.#bucketing(query, query.interval));
   }
 
   /** Computes duration, engaged and idle time per bucket. */
   durations(query: ReportQuery): Promise<Series<DurationStats>> {
-    return readDurations(this.#connection, query, this.listBuckets(query));
+    return readDurations(this.#connection, query, this.#bucketing(query, query.interval));
   }
 
   /** Counts bounces among ended sessions per bucket. */
   bounces(query: ReportQuery): Promise<Series<BounceStats>> {
-    return readBounces(this.#connection, query, this.listBuckets(query));
+    return readBounces(this.#connection, query, this.#bucketing(query, query.interval));
   }
 
   /** Counts sessions by end reason per bucket. */
   endReasons(query: ReportQuery): Promise<Series<EndReasonCounts>> {
-    return readEndReasons(this.#connection, query, this.listBuckets(query));
+    return readEndReasons(this.#connection, query, this.#bucketing(query, query.interval));
   }
 
   /** Computes the live session count per bucket and its peak. */
   concurrency(query: ReportQuery): Promise<Concurrency> {
-    return readConcurrency(this.#connection, query, this.listBuckets(query));
+    return readConcurrency(this.#connection, query, this.#bucketing(query, query.interval));
   }
 
   /** Computes sessions per user per day and per week. */

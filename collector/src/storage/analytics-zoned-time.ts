@@ -2,11 +2,6 @@
 export type ReportInterval = 'hour' | 'day';
 
 const DAY_MS = 86_400_000;
-/**
- * Every time zone in use today is offset from UTC by a multiple of 15
- * minutes, so local hour starts fall on 15-minute UTC boundaries.
- */
-const QUARTER_HOUR_MS = 15 * 60_000;
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
@@ -85,51 +80,47 @@ export function addDays(date: string, days: number): string {
   return new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
 }
 
-/** Lists local midnights of the days that overlap [from, to), in order. */
-function listDayStarts(from: number, to: number, timeZone: string): number[] {
-  const starts: number[] = [];
-  for (let date = formatBucket(from, 'day', timeZone); ; date = addDays(date, 1)) {
-    const start = startOfLocalDate(date, timeZone);
-    if (start >= to) return starts;
-    starts.push(start);
-  }
+/** A stretch of time with one UTC offset, ending at `until` (exclusive) or open when null. */
+export interface OffsetSegment {
+  until: number | null;
+  offsetMs: number;
 }
 
-/** Lists local hour starts that overlap [from, to), in order; a repeated DST hour is two buckets. */
-function listHourStarts(from: number, to: number, timeZone: string): number[] {
-  const starts: number[] = [];
-  const first = Math.floor(from / QUARTER_HOUR_MS) * QUARTER_HOUR_MS - 3 * QUARTER_HOUR_MS;
-  for (let at = first; at < to; at += QUARTER_HOUR_MS) {
-    if (wallClock(at, timeZone).minute === '00') starts.push(at);
+/** Finds the first instant in (lo, hi] whose offset differs from the offset at `lo`, to the second. */
+function findOffsetChange(lo: number, hi: number, timeZone: string): number {
+  const before = offsetMs(lo, timeZone);
+  while (hi - lo > 1000) {
+    const mid = lo + Math.floor((hi - lo) / 2000) * 1000;
+    if (offsetMs(mid, timeZone) === before) lo = mid;
+    else hi = mid;
   }
-  // The scan starts up to 45 minutes early, so drop starts whose bucket ends by `from`.
-  while (starts.length > 1 && starts[1]! <= from) starts.shift();
-  return starts;
+  return hi;
 }
 
 /**
- * Lists the start (epoch ms) of every hour or day bucket of `timeZone` that
- * overlaps [from, to), in order. The first starts at or before `from`.
+ * Lists the UTC offsets of `timeZone` from a day before `from` to a day
+ * after `to`. Offsets are sampled once a day, so two changes within one
+ * day (which no time zone has) would be missed.
  */
-export function listBucketStarts(
-  from: number,
-  to: number,
-  interval: ReportInterval,
-  timeZone: string,
-): number[] {
-  return interval === 'day'
-    ? listDayStarts(from, to, timeZone)
-    : listHourStarts(from, to, timeZone);
+export function listOffsetSegments(from: number, to: number, timeZone: string): OffsetSegment[] {
+  const segments: OffsetSegment[] = [];
+  let at = from - DAY_MS;
+  let offset = offsetMs(at, timeZone);
+  for (let next = at + DAY_MS; next <= to + DAY_MS; next += DAY_MS) {
+    const nextOffset = offsetMs(next, timeZone);
+    if (nextOffset !== offset) {
+      const change = findOffsetChange(at, next, timeZone);
+      segments.push({ until: change, offsetMs: offset });
+      offset = nextOffset;
+    }
+    at = next;
+  }
+  segments.push({ until: null, offsetMs: offset });
+  return segments;
 }
 
-/** Lists the local Monday midnights of the weeks that overlap [from, to), in order. */
-export function listWeekStarts(from: number, to: number, timeZone: string): number[] {
-  const firstDate = formatBucket(from, 'day', timeZone);
-  const weekday = new Date(`${firstDate}T00:00:00Z`).getUTCDay();
-  const starts: number[] = [];
-  for (let date = addDays(firstDate, -((weekday + 6) % 7)); ; date = addDays(date, 7)) {
-    const start = startOfLocalDate(date, timeZone);
-    if (start >= to) return starts;
-    starts.push(start);
-  }
+/** Returns the offset in force at `ms` according to `segments`. */
+export function offsetAt(ms: number, segments: readonly OffsetSegment[]): number {
+  const segment = segments.find(({ until }) => until === null || ms < until);
+  return (segment ?? segments[segments.length - 1]!).offsetMs;
 }
