@@ -6,6 +6,7 @@
 import os from 'node:os';
 import { benchIngest, DEFAULT_LOAD } from './bench/ingest.js';
 import { measureSdkSize } from './bench/sdk-size.js';
+import { benchTermination } from './bench/termination.js';
 
 function printMachine(): void {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
@@ -37,6 +38,11 @@ async function main(): Promise<void> {
   const [raw, collector] = results;
   if (raw && collector) {
     console.log(`  ratio collector/raw: ${(collector.eventsPerSecond / raw.eventsPerSecond).toFixed(2)}`);
+  }
+
+  console.log('\ntermination reaching 3 tabs in Chromium, 5 rounds:');
+  for (const round of await benchTermination(5)) {
+    console.log(`  tabs ${round.tabMs.join(', ')} ms, slowest ${round.maxMs} ms`);
   }
 }
 
