@@ -158,7 +158,11 @@ describe('analytics routes', () => {
       await readUntil(/event: live\ndata: \{"live":0,/);
       await postBatch(collector.app, batchOf([activity('event-0001', T0)], { userId: '<b>user</b>' }));
       await readUntil(/event: start\n/);
-      await collector.service.terminate('session-0001', 'test');
+      await collector.app.request('/v1/admin/sessions/session-0001/terminate', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ reason: 'test' }),
+      });
       await readUntil(/event: end\n/);
 
       expect(text).toContain('"type":"start","live":1,"session":{"id":"session-0001"');

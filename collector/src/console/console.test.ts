@@ -215,6 +215,38 @@ describe('admin console', () => {
     expect(page).toContain('id="idleTimeoutMinutes" name="idleTimeoutMinutes" inputmode="decimal" value="soon" aria-invalid="true"');
   });
 
+  it('settings save through admin api', async () => {
+    const admin = await signIn(TEST_ADMIN_TOKEN);
+    const form = {
+      _csrf: admin.csrf,
+      idleTimeoutMinutes: '20',
+      absoluteTimeoutHours: '8',
+      maxSessionsPerUser: '3',
+      sessionLimitBehavior: 'terminate_oldest',
+    };
+
+    const saved = await postForm('/console/settings', form, admin.cookie);
+    const conflict = await postForm('/console/settings', { ...form, idleTimeoutMinutes: '0.5' }, admin.cookie);
+
+    expect(saved.status).toBe(303);
+    const settings = (await (
+      await request('/v1/admin/settings', { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } })
+    ).json()) as { settings: Record<string, unknown> };
+    expect(settings.settings).toMatchObject({
+      enabled: false,
+      idleTimeoutMs: 20 * 60_000,
+      absoluteTimeoutMs: 8 * 3_600_000,
+      maxSessionsPerUser: 3,
+      sessionLimitBehavior: 'terminate_oldest',
+    });
+    expect(conflict.status).toBe(400);
+    expect(await conflict.text()).toContain('Settings not saved: ');
+    const page = await (await request('/console/settings?saved=1', { cookie: admin.cookie })).text();
+    expect(page).toContain('Settings saved.');
+    expect(page).toContain('value="20"');
+    expect(page).not.toMatch(/name="enabled"[^>]*checked/);
+  });
+
   it('reports page embeds chart specs', async () => {
     await postBatch(collector.app, batchOf([activity('event-0001', T0)]));
     const analyst = await signIn(TEST_ANALYST_TOKEN);
