@@ -9,6 +9,7 @@ import {
   TEST_ADMIN_TOKEN,
   type TestCollector,
 } from '../test-harness.js';
+import { sessionDetailSchema, sessionListSchema, terminateUserReplySchema } from './admin-schemas.js';
 
 const auth = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
 
@@ -137,5 +138,84 @@ describe('admin API', () => {
       expect(line).not.toContain(TEST_ADMIN_TOKEN);
       expect(line).not.toContain('wrong-token-123456');
     }
+  });
+
+  it('list pages and filters by state', async () => {
+    await collector.service.terminate('session-0002', null, { name: 'admin', role: 'admin' });
+    for (const id of ['session-0003', 'session-0004']) {
+      await postBatch(collector.app, batchOf([activity(`event-${id}`, T0 + 1000)], { sessionId: id }));
+    }
+    const list = async (query: string) => {
+      const response = await collector.app.request(`/v1/admin/sessions${query}`, { headers: auth });
+      return sessionListSchema.parse(await response.json());
+    };
+
+    const first = await list('?state=all&limit=2');
+    const second = await list(`?state=all&limit=2&cursor=${first.nextCursor}`);
+    const ended = await list('?state=ended');
+    const active = await list('');
+
+    // Newest start first; session-0003 and -0004 started 1 s after the others.
+    expect(first.sessions.map((session) => session.id)).toEqual(['session-0004', 'session-0003']);
+    expect(second.sessions.map((session) => session.id)).toEqual(['session-0002', 'session-0001']);
+    expect((await list(`?state=all&limit=2&cursor=${second.nextCursor}`)).sessions).toEqual([]);
+    expect(ended.sessions.map((session) => [session.id, session.state])).toEqual([['session-0002', 'ended']]);
+    expect(active.count).toBe(3);
+    expect(active.nextCursor).toBeNull();
+    const bad = await collector.app.request('/v1/admin/sessions?cursor=bm9wZQ', { headers: auth });
+    expect(bad.status).toBe(400);
+  });
+
+  it('session read with recent events', async () => {
+    await postBatch(collector.app, batchOf([activity('event-0003', T0 + 2000, 5)]));
+
+    const response = await collector.app.request('/v1/admin/sessions/session-0001?events=1', { headers: auth });
+
+    expect(response.status).toBe(200);
+    const body = sessionDetailSchema.parse(await response.json());
+    expect(body.session).toMatchObject({ id: 'session-0001', interactions: 6, state: 'active' });
+    expect(body.state).toMatchObject({ id: 'session-0001', state: 'active' });
+    expect(body.events).toEqual([
+      expect.objectContaining({ id: 'event-0003', type: 'activity', data: { kind: 'pointer', count: 5 } }),
+    ]);
+    const missing = await collector.app.request('/v1/admin/sessions/session-9999', { headers: auth });
+    expect(missing.status).toBe(404);
+  });
+
+  it('terminate user ends all sessions', async () => {
+    await postBatch(
+      collector.app,
+      batchOf([activity('event-0003', T0)], { sessionId: 'session-0003', appId: 'blog', userId: 'user-1' }),
+    );
+    const terminateUser = (body: unknown) =>
+      collector.app.request('/v1/admin/users/user-1/sessions/terminate', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...auth },
+        body: JSON.stringify(body),
+      });
+
+    const first = terminateUserReplySchema.parse(await (await terminateUser({ reason: 'offboarded' })).json());
+    const second = terminateUserReplySchema.parse(await (await terminateUser({ reason: 'again' })).json());
+
+    expect(first.count).toBe(2);
+    expect(first.sessions.map((session) => session.endReason)).toEqual(['terminated', 'terminated']);
+    expect(second).toEqual({ userId: 'user-1', count: 0, sessions: [] });
+    expect((await collector.storage.getSession('session-0002'))?.endedAt).toBeNull();
+    expect((await collector.storage.getSession('session-0003'))?.endNote).toBe('offboarded');
+    const audit = await collector.storage.admin.listAudit({ limit: 10, targetId: 'user-1' });
+    expect(audit.map((entry) => entry.details?.sessionIds)).toEqual([[], ['session-0001', 'session-0003']]);
+  });
+
+  it('terminate audited with actor', async () => {
+    await terminate('session-0001', JSON.stringify({ reason: 'account locked' }));
+    await terminate('session-0001', JSON.stringify({ reason: 'again' }));
+
+    const audit = await collector.storage.admin.listAudit({ limit: 10, targetId: 'session-0001' });
+
+    expect(audit.map((entry) => [entry.action, entry.actorName, entry.reason])).toEqual([
+      ['session.terminate', 'admin', 'again'],
+      ['session.terminate', 'admin', 'account locked'],
+    ]);
+    expect(audit[0]?.details).toMatchObject({ alreadyEnded: true, endReason: 'terminated' });
   });
 });

@@ -1,0 +1,70 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestCollector, type TestCollector } from '../test-harness.js';
+import { toOpenApiPath } from './api-docs.js';
+
+interface OpenApiDocument {
+  openapi: string;
+  paths: Record<string, Record<string, Record<string, unknown>>>;
+}
+
+describe('API docs', () => {
+  let collector: TestCollector;
+  let document: OpenApiDocument;
+
+  beforeAll(async () => {
+    collector = await createTestCollector();
+    document = (await (await collector.app.request('/openapi.json')).json()) as OpenApiDocument;
+  });
+
+  afterAll(async () => {
+    await collector.cleanup();
+  });
+
+  it('openapi lists every admin route', () => {
+    expect(document.openapi).toBe('3.1.0');
+    const admin = collector.app.routes.filter(
+      (route) => route.method !== 'ALL' && route.path.startsWith('/v1/admin/') && route.path !== '/v1/admin/live',
+    );
+    expect(admin.length).toBeGreaterThanOrEqual(17);
+    for (const route of admin) {
+      const operation = document.paths[toOpenApiPath(route.path)]?.[route.method.toLowerCase()];
+      expect(operation, `${route.method} ${route.path}`).toBeDefined();
+      expect(operation?.security, `${route.method} ${route.path}`).toEqual([{ bearer: [] }]);
+      expect(operation?.responses, `${route.method} ${route.path}`).toHaveProperty('401');
+    }
+  });
+
+  it('openapi schemas come from validators', () => {
+    const settings = document.paths['/v1/admin/settings']?.put?.requestBody as {
+      content: { 'application/json': { schema: { properties: Record<string, unknown>; additionalProperties: boolean } } };
+    };
+    const schema = settings.content['application/json'].schema;
+
+    expect(schema.properties.idleTimeoutMs).toEqual({ type: 'integer', minimum: 1000, maximum: 604_800_000 });
+    expect(schema.properties.sessionLimitBehavior).toMatchObject({ enum: ['reject', 'terminate_oldest'] });
+    expect(schema.additionalProperties).toBe(false);
+    const events = document.paths['/v1/events']?.post as { requestBody: unknown; responses: Record<string, unknown> };
+    expect(JSON.stringify(events.requestBody)).toContain('"sessionId"');
+    expect(Object.keys(events.responses)).toEqual(expect.arrayContaining(['200', '403', '409', '410']));
+    const list = document.paths['/v1/admin/sessions']?.get as { parameters: Array<{ name: string; in: string }> };
+    expect(list.parameters.map((parameter) => parameter.name)).toEqual([
+      'state',
+      'appId',
+      'userId',
+      'limit',
+      'cursor',
+    ]);
+  });
+
+  it('docs page served from own origin', async () => {
+    const response = await collector.app.request('/docs');
+    const text = await response.text();
+
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(response.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect(text).toContain('<code>/v1/admin/sessions/:id/terminate</code>');
+    expect(text).toContain('href="/openapi.json"');
+    expect(text).not.toMatch(/<script|<link|src="http/);
+  });
+});
