@@ -117,7 +117,7 @@ export class SessionService {
   /**
    * Returns the user ids a batch's transaction must load: the batch's user
    * when a per-user limit exists and the session is not yet that user's.
-   * `planBatch` asks for a second run when a limit appeared meanwhile.
+   * `planBatch` requests a second run when a limit appeared meanwhile.
    */
   async #usersToLoad(batch: Batch): Promise<string[]> {
     if (batch.userId === undefined || !this.policies.hasUserLimit()) return [];
@@ -131,7 +131,7 @@ export class SessionService {
       case 'limit':
         return plan;
       case 'retry_with_user':
-        throw new Error(`batch of session ${batch.sessionId} asked twice for its user's sessions`);
+        throw new Error(`batch of session ${batch.sessionId} requested its user's sessions twice`);
       case 'disabled':
         return { status: 'disabled', session: this.#disabledState(batch, plan, receivedAt) };
       case 'ended': {

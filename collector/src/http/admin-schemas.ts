@@ -195,7 +195,7 @@ export const policyReplySchema = z.object({
   liveSessions: z.number().optional(),
 });
 
-/** Which policy applies to an app and user. */
+/** The policy that applies to an app and user, with its settings. */
 export const resolveReplySchema = z.object({
   policy: z.object({ id: z.string(), name: z.string() }).nullable(),
   matchedBy: z.enum(['app_and_group', 'group', 'app', 'default']),

@@ -14,7 +14,7 @@ import {
 import { decodeSeqCursor, encodeSeqCursor, toAuditEntry, toIngestError } from './admin-views.js';
 import { sendError } from './errors.js';
 
-/** Longest error message kept in the integration log, in characters. */
+/** Maximum length of an error message kept in the integration log, in characters. */
 const MAX_LOGGED_MESSAGE = 1024;
 
 function sendBadCursor(c: Context<AppEnv>): Response {
