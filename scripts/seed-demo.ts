@@ -55,7 +55,9 @@ export interface SeedProgress {
 function checkOptions(options: SeedOptions): Required<Omit<SeedOptions, 'onProgress'>> {
   const days = options.days ?? 30;
   if (!Number.isInteger(options.events) || options.events < 100 || options.events > 100_000_000) {
-    throw new Error(`--events must be an integer from 100 to 100000000, received ${options.events}`);
+    throw new Error(
+      `--events must be an integer from 100 to 100000000, received ${options.events}`,
+    );
   }
   if (!Number.isInteger(days) || days < 1 || days > 365) {
     throw new Error(`--days must be an integer from 1 to 365, received ${days}`);
@@ -65,14 +67,25 @@ function checkOptions(options: SeedOptions): Required<Omit<SeedOptions, 'onProgr
   if (!Number.isInteger(users) || users < 1) {
     throw new Error(`--users must be a positive integer, received ${options.users}`);
   }
-  return { databasePath: options.databasePath, events: options.events, days, users, now: options.now ?? Date.now() };
+  return {
+    databasePath: options.databasePath,
+    events: options.events,
+    days,
+    users,
+    now: options.now ?? Date.now(),
+  };
 }
 
 /**
  * Session attributes, one row per `i` of the chunk. `rnd(i, k)` is a uniform
  * value in [0, 1) that depends only on the run, `i` and `k`.
  */
-function sessionsSql(lo: number, hi: number, run: string, o: ReturnType<typeof checkOptions>): string {
+function sessionsSql(
+  lo: number,
+  hi: number,
+  run: string,
+  o: ReturnType<typeof checkOptions>,
+): string {
   const periodStart = Math.floor((o.now - o.days * DAY_MS) / DAY_MS) * DAY_MS;
   return `
     CREATE OR REPLACE TEMP TABLE seed_sessions AS
@@ -188,13 +201,16 @@ const INSERT_EVENTS_SQL = `
 `;
 
 /**
- * Session rows from their events, with the collector's rules: a gap of at
- * most ENGAGED_GAP_MAX_MS between activity timestamps is engaged, a longer
- * one idle; an idle end adds the idle timeout as idle time.
+ * Session rows from their events, by the collector's rules. A gap of at most
+ * ENGAGED_GAP_MAX_MS between activity timestamps is engaged time and a longer
+ * one is idle time. An idle end adds the idle timeout as idle time.
  */
 function insertSessionsSql(): string {
   const kinds = ['pointer', 'key', 'scroll', 'touch', 'visibility', 'focus'];
-  const kindSums = kinds.map((kind) => `coalesce(sum(count) FILTER (WHERE type = 'activity' AND kind = '${kind}'), 0) AS i_${kind}`);
+  const kindSums = kinds.map(
+    (kind) =>
+      `coalesce(sum(count) FILTER (WHERE type = 'activity' AND kind = '${kind}'), 0) AS i_${kind}`,
+  );
   return `
     INSERT INTO sessions (id, app_id, client_id, user_id, user_group, started_at, last_activity_at,
       last_seen_at, ended_at, end_reason, end_note, tabs_now, max_tabs, interactions, page_views,
@@ -252,7 +268,9 @@ async function defineRandom(connection: DuckDBConnection, run: string): Promise<
 export async function seedDemo(options: SeedOptions): Promise<SeedProgress> {
   const o = checkOptions(options);
   const totalSessions = Math.max(1, Math.round(o.events / MEAN_EVENTS_PER_SESSION));
-  const run = Math.floor(Math.random() * 36 ** 6).toString(36).padStart(6, '0');
+  const run = Math.floor(Math.random() * 36 ** 6)
+    .toString(36)
+    .padStart(6, '0');
   const started = Date.now();
 
   const instance = await DuckDBInstance.create(resolve(o.databasePath));
@@ -306,7 +324,8 @@ async function main(): Promise<void> {
       users: { type: 'string' },
     },
   });
-  const databasePath = values.database ?? process.env.DATABASE_PATH ?? './data/process-sessions.duckdb';
+  const databasePath =
+    values.database ?? process.env.DATABASE_PATH ?? './data/process-sessions.duckdb';
   const result = await seedDemo({
     databasePath,
     events: Number(values.events),

@@ -4,7 +4,11 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessionRowFixture } from '../../collector/src/storage/test-fixtures.js';
 import { launchBrowser } from './browser.js';
-import { type CollectorUnderTest, startCollectorUnderTest, waitFor } from './collector-under-test.js';
+import {
+  type CollectorUnderTest,
+  startCollectorUnderTest,
+  waitFor,
+} from './collector-under-test.js';
 
 const ARTIFACTS_DIR = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
 const XSS_USER_ID = '<img src=x onerror=alert(1)>';
@@ -74,7 +78,9 @@ describe('console in Chromium', () => {
     await admin.waitForURL(/\/console\/live$/);
     await example.locator('#ended-banner').waitFor({ state: 'visible', timeout: 5_000 });
     expect(await example.locator('#ended-reason').textContent()).toBe('terminated');
-    expect(await admin.locator('.notice').textContent()).toContain(`Terminated session ${sessionId}.`);
+    expect(await admin.locator('.notice').textContent()).toContain(
+      `Terminated session ${sessionId}.`,
+    );
     await row.waitFor({ state: 'detached' });
     await screenshot(example, 'example-page-terminated');
     await userContext.close();
@@ -133,7 +139,9 @@ describe('console in Chromium', () => {
     expect(painted).toHaveLength(12);
     for (const pixels of painted) expect(pixels).toBeGreaterThan(100);
     expect(csv.type).toContain('text/csv');
-    expect(csv.text.split('\r\n')[0]).toBe('bucket_start,bucket,sessions,uniqueUsers,newUsers,returningUsers');
+    expect(csv.text.split('\r\n')[0]).toBe(
+      'bucket_start,bucket,sessions,uniqueUsers,newUsers,returningUsers',
+    );
   });
 
   it('switching off stops tracking', async () => {
@@ -157,7 +165,9 @@ describe('console in Chromium', () => {
     await example.keyboard.type('still here');
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     const live = await collector.admin('GET', '/v1/admin/sessions?state=active');
-    expect(live.body.sessions.filter((row: { id: string }) => row.id !== 'session-xss-e2e')).toEqual([]);
+    expect(
+      live.body.sessions.filter((row: { id: string }) => row.id !== 'session-xss-e2e'),
+    ).toEqual([]);
     expect((await readState(example)).state).not.toBe('active');
     expect(await admin.locator('.notice').textContent()).toContain('Settings saved.');
     await screenshot(example, 'example-page-disabled');

@@ -1,6 +1,6 @@
 /**
- * Report latency benchmark: seeds a DuckDB file in a temp folder with
- * synthetic sessions (scripts/seed-demo.ts), then calls every report
+ * Report latency benchmark. It seeds a DuckDB file in a temp folder with
+ * synthetic sessions (scripts/seed-demo.ts). Then it calls every report
  * endpoint of the collector app in process, one request at a time, and
  * records the median and 90th percentile latency of each. The default scale
  * is the one the reports are specified for: 10 million events in 500,000
@@ -114,7 +114,11 @@ export async function benchReports(options: ReportBenchOptions = {}): Promise<Re
 
 async function measureEndpoints(databasePath: string, runs: number): Promise<EndpointLatency[]> {
   const storage = await openStorage(databasePath);
-  const config = loadConfig({ DATABASE_PATH: databasePath, ADMIN_TOKEN: BENCH_TOKEN, LOG_LEVEL: 'silent' });
+  const config = loadConfig({
+    DATABASE_PATH: databasePath,
+    ADMIN_TOKEN: BENCH_TOKEN,
+    LOG_LEVEL: 'silent',
+  });
   const app = createCollector({ storage, config });
   const to = Date.now();
   const range = `from=${to - 30 * DAY_MS}&to=${to}`;
@@ -127,9 +131,12 @@ async function measureEndpoints(databasePath: string, runs: number): Promise<End
       const timings: number[] = [];
       for (let run = 0; run <= runs; run += 1) {
         const started = performance.now();
-        const response = await app.request(url, { headers: { authorization: `Bearer ${BENCH_TOKEN}` } });
+        const response = await app.request(url, {
+          headers: { authorization: `Bearer ${BENCH_TOKEN}` },
+        });
         await response.arrayBuffer();
-        if (response.status !== 200) throw new Error(`${url} answered ${response.status}`);
+        if (response.status !== 200)
+          throw new Error(`${url} returned status ${response.status}, expected 200`);
         // The first request warms the caches and is not timed.
         if (run > 0) timings.push(performance.now() - started);
       }
@@ -172,7 +179,9 @@ async function main(): Promise<void> {
     runs: Number(values.runs),
     ...(values.database ? { databasePath: values.database } : {}),
     onSeedProgress: (progress) =>
-      process.stderr.write(`\rseeding: ${progress.events} events, ${progress.sessions}/${progress.totalSessions} sessions`),
+      process.stderr.write(
+        `\rseeding: ${progress.events} events, ${progress.sessions}/${progress.totalSessions} sessions`,
+      ),
   });
   process.stderr.write('\n');
   printReportBench(result);

@@ -2,7 +2,7 @@ import type { EndReason, SessionState } from '../../../shared/src/index.js';
 import type { SessionRow, Storage } from '../storage/index.js';
 import type { StreamHub } from '../stream-hub.js';
 
-/** What the live feed shows of a session. Ids and names come from clients: escape them. */
+/** Fields of a session that the live feed shows. Ids and names come from clients, so escape them. */
 export interface LiveSession {
   id: string;
   appId: string;
@@ -41,9 +41,9 @@ export function toLiveSession(row: SessionRow): LiveSession {
 }
 
 /**
- * Tracks which sessions are live from the states the hub publishes, and tells
- * listeners about each start and end. The first active state of an unknown
- * session is its start; later active states (such as a policy change) are
+ * Tracks which sessions are live from the states the hub publishes, and notifies
+ * listeners of each start and end. The first active state of an unknown
+ * session is its start. Later active states (such as a policy change) are
  * not. It loads the live ids from the database on first use.
  */
 export class LiveFeed {
@@ -59,7 +59,7 @@ export class LiveFeed {
     this.#hub = hub;
   }
 
-  /** Number of live sessions; call `ready` first. */
+  /** Number of live sessions, known once `ready` has resolved. */
   get liveCount(): number {
     return this.#liveIds.size;
   }

@@ -10,7 +10,7 @@ export interface LiveStreamOptions {
 }
 
 /**
- * Answers with a server-sent event stream of the live sessions: first
+ * Responds with a server-sent event stream of the live sessions: first
  * `event: live` with `{ live, at }`, then `event: start` or `event: end` for
  * each change (see `LiveChange`), and a `: ping` comment every `pingIntervalMs`
  * while nothing changes. It ends when the client disconnects or the hub closes.

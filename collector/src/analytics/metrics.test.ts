@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionEventInput } from '../../../shared/src/index.js';
-import { batchOf, createTestCollector, postBatch, T0, TEST_ANALYST_TOKEN, type TestCollector } from '../test-harness.js';
+import {
+  batchOf,
+  createTestCollector,
+  postBatch,
+  T0,
+  TEST_ANALYST_TOKEN,
+  type TestCollector,
+} from '../test-harness.js';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -28,10 +35,11 @@ function key(id: string, ts: number, count = 1): SessionEventInput {
  * Four sessions sent through POST /v1/events, with every figure worked out by
  * hand (times relative to each session's start):
  *
- * - S1, user-a, starts at T0. Two tabs overlap: tab A has activity at 0 (page
- *   view), 10, 20, 30 s; tab B opens at 5 s with a page view and activity at
- *   15, 25, 35 s; logout at 40 s. One session, 2 tabs, engaged 40 s (not 30 +
- *   30), idle 0, duration 40 s, 2 page views, 3 pointer and 3 key inputs.
+ * - S1, user-a, starts at T0. Two tabs overlap. Tab A has activity at 0 (page
+ *   view), 10, 20 and 30 s. Tab B opens at 5 s with a page view and has
+ *   activity at 15, 25 and 35 s. Logout follows at 40 s. One session, 2 tabs,
+ *   engaged 40 s (not 30 + 30), idle 0, duration 40 s, 2 page views, 3 pointer
+ *   and 3 key inputs.
  * - S2, user-b, starts at T0 + 1 h: activity at 10, 20 s, a 5-minute pause,
  *   activity at 320 and 330 s, then idle at 330 s + 30 min. Engaged 30 s; idle
  *   300 + 1800 = 2100 s; duration 2130 s.
@@ -102,7 +110,9 @@ async function sendFixtures(collector: TestCollector): Promise<void> {
   );
 
   const s3Start = T0 + 2 * HOUR;
-  const s3Activity = [5, 10, 15, 20, 25, 30, 35, 40].map((s) => pointer(`s3-${s}`, s3Start + s * SECOND));
+  const s3Activity = [5, 10, 15, 20, 25, 30, 35, 40].map((s) =>
+    pointer(`s3-${s}`, s3Start + s * SECOND),
+  );
   await send(
     batchOf(
       [
@@ -231,7 +241,10 @@ describe('analytics metrics on hand-computed sessions', () => {
   it('day buckets follow UTC', async () => {
     const sessions = await report('sessions', `${range}&interval=day&timeZone=UTC`);
 
-    expect(sessions.buckets.map((bucket: Body) => bucket.label)).toEqual(['2023-11-14', '2023-11-15']);
+    expect(sessions.buckets.map((bucket: Body) => bucket.label)).toEqual([
+      '2023-11-14',
+      '2023-11-15',
+    ]);
     const [nov14, nov15] = sessions.buckets;
     expect(nov14).toMatchObject({ start: Date.UTC(2023, 10, 14), sessions: 2, newUsers: 2 });
     expect(nov15).toMatchObject({ sessions: 2, uniqueUsers: 2, newUsers: 1, returningUsers: 1 });

@@ -96,20 +96,32 @@ export async function parseReportParams(
 
   const timeZone = params.timeZone ?? 'UTC';
   if (!isKnownTimeZone(timeZone) || !(await store.isTimeZone(timeZone))) {
-    return fail('timeZone', `must be an IANA time zone such as UTC or Europe/Berlin, received "${timeZone}"`);
+    return fail(
+      'timeZone',
+      `must be an IANA time zone such as UTC or Europe/Berlin, received "${timeZone}"`,
+    );
   }
 
   const to = params.to === undefined ? now : parseInstant(params.to, timeZone);
   if (to === undefined) return fail('to', instantMessage(params.to!));
-  const from = params.from === undefined ? to - DEFAULT_RANGE_MS : parseInstant(params.from, timeZone);
+  const from =
+    params.from === undefined ? to - DEFAULT_RANGE_MS : parseInstant(params.from, timeZone);
   if (from === undefined) return fail('from', instantMessage(params.from!));
-  if (from >= to) return fail('from', `must be before to (${new Date(to).toISOString()}), received ${new Date(from).toISOString()}`);
+  if (from >= to)
+    return fail(
+      'from',
+      `must be before to (${new Date(to).toISOString()}), received ${new Date(from).toISOString()}`,
+    );
 
   const interval = (params.interval ?? 'day') as ReportQuery['interval'];
   const bucketMs = interval === 'hour' ? 3_600_000 : 86_400_000;
   if ((to - from) / bucketMs > MAX_BUCKETS) {
-    const suggestion = interval === 'hour' ? 'use interval=day or a shorter range' : 'use a shorter range';
-    return fail('interval', `${interval} allows at most ${MAX_BUCKETS} buckets in one report; ${suggestion}`);
+    const suggestion =
+      interval === 'hour' ? 'use interval=day or a shorter range' : 'use a shorter range';
+    return fail(
+      'interval',
+      `${interval} allows at most ${MAX_BUCKETS} buckets in one report; ${suggestion}`,
+    );
   }
 
   const query: ReportQuery = { from, to, interval, timeZone, now };

@@ -1,7 +1,11 @@
 import type { ReportQuery } from '../storage/analytics-query.js';
 import type { AnalyticsStore } from '../storage/index.js';
 import type { Distribution } from '../storage/analytics-distributions.js';
-import { BOUNCE_ENGAGED_MAX_MS, emptyEndReasons, type Series } from '../storage/analytics-series.js';
+import {
+  BOUNCE_ENGAGED_MAX_MS,
+  emptyEndReasons,
+  type Series,
+} from '../storage/analytics-series.js';
 import { type Cell, flatten, type Table } from './csv.js';
 import { formatBucket } from '../storage/analytics-zoned-time.js';
 
@@ -157,15 +161,31 @@ export const REPORTS: Record<ReportName, ReportDefinition> = {
       return { ...header('concurrency', query), peak: concurrency.peak, buckets };
     },
     table: (body) => {
-      const { buckets, peak } = body as { buckets: Bucket<{ peak: number; liveAtEnd: number }>[]; peak: { sessions: number; at: number | null } };
-      const rows: Cell[][] = buckets.map((b) => [new Date(b.start).toISOString(), b.label, b.peak, b.liveAtEnd]);
-      rows.push([peak.at === null ? '' : new Date(peak.at).toISOString(), 'peak', peak.sessions, '']);
+      const { buckets, peak } = body as {
+        buckets: Bucket<{ peak: number; liveAtEnd: number }>[];
+        peak: { sessions: number; at: number | null };
+      };
+      const rows: Cell[][] = buckets.map((b) => [
+        new Date(b.start).toISOString(),
+        b.label,
+        b.peak,
+        b.liveAtEnd,
+      ]);
+      rows.push([
+        peak.at === null ? '' : new Date(peak.at).toISOString(),
+        'peak',
+        peak.sessions,
+        '',
+      ]);
       return { columns: ['bucket_start', 'bucket', 'peak', 'live_at_end'], rows };
     },
   },
   frequency: {
     summary: 'Sessions per user per day and per week, as distributions',
-    run: async (store, query) => ({ ...header('frequency', query), ...(await store.frequency(query)) }),
+    run: async (store, query) => ({
+      ...header('frequency', query),
+      ...(await store.frequency(query)),
+    }),
     table: (body) => {
       const { perDay, perWeek } = body as { perDay: Distribution; perWeek: Distribution };
       return distributionTable({ sessions_per_user_day: perDay, sessions_per_user_week: perWeek });
@@ -173,9 +193,14 @@ export const REPORTS: Record<ReportName, ReportDefinition> = {
   },
   interactions: {
     summary: 'Interactions per session by kind of input, and page views per session',
-    run: async (store, query) => ({ ...header('interactions', query), ...(await store.interactions(query)) }),
+    run: async (store, query) => ({
+      ...header('interactions', query),
+      ...(await store.interactions(query)),
+    }),
     table: (body) => {
-      const { interactionsPerSession, pageViewsPerSession } = body as Awaited<ReturnType<AnalyticsStore['interactions']>>;
+      const { interactionsPerSession, pageViewsPerSession } = body as Awaited<
+        ReturnType<AnalyticsStore['interactions']>
+      >;
       const table = distributionTable({ page_views_per_session: pageViewsPerSession });
       const means = Object.entries(interactionsPerSession).map(([kind, mean]): Cell[] => [
         `mean_interactions_${kind}`,

@@ -78,8 +78,14 @@ describe('analytics routes', () => {
     const range = `from=2023-11-14&to=2023-11-15`;
 
     const byFormat = await get(`/v1/analytics/sessions?${range}&format=csv`);
-    const byAccept = await get(`/v1/analytics/sessions?${range}`, { ...analyst, accept: 'text/csv' });
-    const json = await get(`/v1/analytics/sessions?${range}`, { ...analyst, accept: 'application/json, text/csv' });
+    const byAccept = await get(`/v1/analytics/sessions?${range}`, {
+      ...analyst,
+      accept: 'text/csv',
+    });
+    const json = await get(`/v1/analytics/sessions?${range}`, {
+      ...analyst,
+      accept: 'application/json, text/csv',
+    });
 
     for (const response of [byFormat, byAccept]) {
       expect(response.headers.get('content-type')).toBe('text/csv; charset=utf-8');
@@ -96,10 +102,15 @@ describe('analytics routes', () => {
   });
 
   it('numbers are json numbers', async () => {
-    await postBatch(collector.app, batchOf([activity('event-0001', T0), activity('event-0002', T0 + 5000)]));
+    await postBatch(
+      collector.app,
+      batchOf([activity('event-0001', T0), activity('event-0002', T0 + 5000)]),
+    );
 
     for (const name of REPORT_NAMES) {
-      const text = await (await get(`/v1/analytics/${name}?from=${T0 - MINUTE}&to=${T0 + MINUTE}`)).text();
+      const text = await (
+        await get(`/v1/analytics/${name}?from=${T0 - MINUTE}&to=${T0 + MINUTE}`)
+      ).text();
       expect(text, name).not.toMatch(/"\d+n?"/);
       expect(text, name).toMatch(/:\d/);
     }
@@ -111,16 +122,42 @@ describe('analytics routes', () => {
     // 3 at 5-9 (A, B, C), 2 at 10-19 and at 20-24 (B ends as D starts), 1 until C ends.
     const start = Date.UTC(2023, 10, 14, 22);
     const rows = [
-      sessionRowFixture({ id: 'session-a', startedAt: start, endedAt: start + 10 * MINUTE, endReason: 'idle' }),
-      sessionRowFixture({ id: 'session-b', startedAt: start + 5 * MINUTE, endedAt: start + 20 * MINUTE, endReason: 'idle' }),
+      sessionRowFixture({
+        id: 'session-a',
+        startedAt: start,
+        endedAt: start + 10 * MINUTE,
+        endReason: 'idle',
+      }),
+      sessionRowFixture({
+        id: 'session-b',
+        startedAt: start + 5 * MINUTE,
+        endedAt: start + 20 * MINUTE,
+        endReason: 'idle',
+      }),
       sessionRowFixture({ id: 'session-c', startedAt: start + 5 * MINUTE }),
-      sessionRowFixture({ id: 'session-d', startedAt: start + 20 * MINUTE, endedAt: start + 25 * MINUTE, endReason: 'logout' }),
-      sessionRowFixture({ id: 'session-e', startedAt: start - 30 * MINUTE, endedAt: start + 2 * MINUTE, endReason: 'idle' }),
+      sessionRowFixture({
+        id: 'session-d',
+        startedAt: start + 20 * MINUTE,
+        endedAt: start + 25 * MINUTE,
+        endReason: 'logout',
+      }),
+      sessionRowFixture({
+        id: 'session-e',
+        startedAt: start - 30 * MINUTE,
+        endedAt: start + 2 * MINUTE,
+        endReason: 'idle',
+      }),
     ];
-    await collector.storage.transact({ sessionIds: [], eventIds: [], apply: (view) => rows.forEach((row) => view.putSession(row)) });
+    await collector.storage.transact({
+      sessionIds: [],
+      eventIds: [],
+      apply: (view) => rows.forEach((row) => view.putSession(row)),
+    });
     collector.clock.set(start + 90 * MINUTE);
 
-    const response = await get(`/v1/analytics/concurrency?from=${start}&to=${start + 3 * 60 * MINUTE}&interval=hour`);
+    const response = await get(
+      `/v1/analytics/concurrency?from=${start}&to=${start + 3 * 60 * MINUTE}&interval=hour`,
+    );
     const body = (await response.json()) as any;
 
     expect(body.peak).toEqual({ sessions: 3, at: start + 5 * MINUTE });
@@ -156,11 +193,17 @@ describe('analytics routes', () => {
       };
 
       await readUntil(/event: live\ndata: \{"live":0,/);
-      await postBatch(collector.app, batchOf([activity('event-0001', T0)], { userId: '<b>user</b>' }));
+      await postBatch(
+        collector.app,
+        batchOf([activity('event-0001', T0)], { userId: '<b>user</b>' }),
+      );
       await readUntil(/event: start\n/);
       await collector.app.request('/v1/admin/sessions/session-0001/terminate', {
         method: 'POST',
-        headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'application/json' },
+        headers: {
+          authorization: `Bearer ${TEST_ADMIN_TOKEN}`,
+          'content-type': 'application/json',
+        },
         body: JSON.stringify({ reason: 'test' }),
       });
       await readUntil(/event: end\n/);

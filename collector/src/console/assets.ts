@@ -18,7 +18,10 @@ function chartScriptPath(): string {
 const ASSETS: Record<string, { path: () => string; type: string }> = {
   'console.css': { path: () => join(ASSETS_DIR, 'console.css'), type: 'text/css; charset=utf-8' },
   'live.js': { path: () => join(ASSETS_DIR, 'live.js'), type: 'text/javascript; charset=utf-8' },
-  'reports.js': { path: () => join(ASSETS_DIR, 'reports.js'), type: 'text/javascript; charset=utf-8' },
+  'reports.js': {
+    path: () => join(ASSETS_DIR, 'reports.js'),
+    type: 'text/javascript; charset=utf-8',
+  },
   'chart.umd.min.js': { path: chartScriptPath, type: 'text/javascript; charset=utf-8' },
 };
 

@@ -1,11 +1,20 @@
 import type { Context } from 'hono';
-import { clearSessionCookie, currentSession, isSameOrigin, setSessionCookie } from './console-auth.js';
+import {
+  clearSessionCookie,
+  currentSession,
+  isSameOrigin,
+  setSessionCookie,
+} from './console-auth.js';
 import { type ConsoleContext, checkFormOrigin, renderPage } from './console-context.js';
 import { Layout, Notice } from './layout.js';
 
 /** Returns `next` when it is a console path, else the default page of the role. */
 function landingPath(next: unknown, role: string): string {
-  if (typeof next === 'string' && /^\/console(\/[\w\-/.]*)?$/.test(next) && !next.startsWith('//')) {
+  if (
+    typeof next === 'string' &&
+    /^\/console(\/[\w\-/.]*)?$/.test(next) &&
+    !next.startsWith('//')
+  ) {
     return next;
   }
   return role === 'admin' ? '/console/live' : '/console/reports';
@@ -47,7 +56,11 @@ export function registerAuthRoutes(context: ConsoleContext): void {
     const form = await c.req.parseBody();
     const next = typeof form.next === 'string' ? form.next : '';
     if (!isSameOrigin(c)) {
-      return renderPage(c, <LoginPage next={next} error="Sign in from the console page itself." />, 403);
+      return renderPage(
+        c,
+        <LoginPage next={next} error="Sign in from the console page itself." />,
+        403,
+      );
     }
 
     const token = typeof form.token === 'string' ? form.token.trim() : '';

@@ -22,7 +22,7 @@ export interface ConsoleDeps {
   pingIntervalMs?: number;
 }
 
-/** What every console route shares. */
+/** State that every console route shares. */
 export interface ConsoleContext {
   app: Hono<AppEnv>;
   deps: ConsoleDeps;
@@ -62,7 +62,8 @@ export async function requireSignIn(
   const page = (
     <Layout title="Not allowed" viewer={viewerOf(session)}>
       <Notice kind="error">
-        Your token {session.caller.name} has role {session.caller.role}; this page needs role {role}.
+        Your token {session.caller.name} has role {session.caller.role}; this page needs role {role}
+        .
       </Notice>
     </Layout>
   );
@@ -80,7 +81,10 @@ export function checkFormOrigin(
   form: Record<string, unknown>,
 ): Response | undefined {
   if (isSameOrigin(c) && isValidCsrfToken(session, form._csrf)) return undefined;
-  return c.text('Forbidden: the form was not sent from this console; reload the page and try again', 403);
+  return c.text(
+    'Forbidden: the form was not sent from this console; reload the page and try again',
+    403,
+  );
 }
 
 /**

@@ -37,7 +37,12 @@ describe('admin console', () => {
     return collector.app.request(path, { ...init, headers });
   }
 
-  function postForm(path: string, fields: Record<string, string>, cookie?: string, origin = ORIGIN) {
+  function postForm(
+    path: string,
+    fields: Record<string, string>,
+    cookie?: string,
+    origin = ORIGIN,
+  ) {
     return request(path, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', origin },
@@ -92,7 +97,12 @@ describe('admin console', () => {
   });
 
   it('login from other origin rejected', async () => {
-    const response = await postForm('/console/login', { token: TEST_ADMIN_TOKEN }, undefined, 'https://evil.example');
+    const response = await postForm(
+      '/console/login',
+      { token: TEST_ADMIN_TOKEN },
+      undefined,
+      'https://evil.example',
+    );
 
     expect(response.status).toBe(403);
     expect(response.headers.get('set-cookie')).toBeNull();
@@ -102,7 +112,9 @@ describe('admin console', () => {
     for (const path of ['/console/live', '/console/reports', '/console/settings']) {
       const response = await request(path);
       expect(response.status, path).toBe(303);
-      expect(response.headers.get('location'), path).toBe(`/console/login?next=${encodeURIComponent(path)}`);
+      expect(response.headers.get('location'), path).toBe(
+        `/console/login?next=${encodeURIComponent(path)}`,
+      );
     }
   });
 
@@ -124,13 +136,18 @@ describe('admin console', () => {
     await collector.storage.transact({
       sessionIds: [],
       eventIds: [],
-      apply: (view) => view.putSession(sessionRowFixture({ id: 'session-xss-01', userId: XSS_USER_ID, appId: 'app"><b>x' })),
+      apply: (view) =>
+        view.putSession(
+          sessionRowFixture({ id: 'session-xss-01', userId: XSS_USER_ID, appId: 'app"><b>x' }),
+        ),
     });
     const admin = await signIn(TEST_ADMIN_TOKEN);
 
     const live = await (await request('/console/live', { cookie: admin.cookie })).text();
     const confirm = await (
-      await request(`/console/live/terminate?userId=${encodeURIComponent(XSS_USER_ID)}`, { cookie: admin.cookie })
+      await request(`/console/live/terminate?userId=${encodeURIComponent(XSS_USER_ID)}`, {
+        cookie: admin.cookie,
+      })
     ).text();
 
     for (const page of [live, confirm]) {
@@ -152,7 +169,9 @@ describe('admin console', () => {
   it('terminate confirmation warns of disruption', async () => {
     const admin = await signIn(TEST_ADMIN_TOKEN);
 
-    const page = await (await request('/console/live/terminate?sessionId=session-0001', { cookie: admin.cookie })).text();
+    const page = await (
+      await request('/console/live/terminate?sessionId=session-0001', { cookie: admin.cookie })
+    ).text();
 
     expect(page).toContain('disrupts the user&#39;s work');
     expect(page).toContain('name="sessionId" value="session-0001"');
@@ -162,7 +181,11 @@ describe('admin console', () => {
     await postBatch(collector.app, batchOf([activity('event-0001', T0)]));
     const admin = await signIn(TEST_ADMIN_TOKEN);
 
-    const missing = await postForm('/console/live/terminate', { sessionId: 'session-0001' }, admin.cookie);
+    const missing = await postForm(
+      '/console/live/terminate',
+      { sessionId: 'session-0001' },
+      admin.cookie,
+    );
     const crossSite = await postForm(
       '/console/live/terminate',
       { _csrf: admin.csrf, sessionId: 'session-0001' },
@@ -212,7 +235,9 @@ describe('admin console', () => {
     const page = await response.text();
     expect(page).toContain('Enter a number of minutes from');
     expect(page).toContain('received &quot;soon&quot;');
-    expect(page).toContain('id="idleTimeoutMinutes" name="idleTimeoutMinutes" inputmode="decimal" value="soon" aria-invalid="true"');
+    expect(page).toContain(
+      'id="idleTimeoutMinutes" name="idleTimeoutMinutes" inputmode="decimal" value="soon" aria-invalid="true"',
+    );
   });
 
   it('settings save through admin api', async () => {
@@ -226,11 +251,17 @@ describe('admin console', () => {
     };
 
     const saved = await postForm('/console/settings', form, admin.cookie);
-    const conflict = await postForm('/console/settings', { ...form, idleTimeoutMinutes: '0.5' }, admin.cookie);
+    const conflict = await postForm(
+      '/console/settings',
+      { ...form, idleTimeoutMinutes: '0.5' },
+      admin.cookie,
+    );
 
     expect(saved.status).toBe(303);
     const settings = (await (
-      await request('/v1/admin/settings', { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } })
+      await request('/v1/admin/settings', {
+        headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
+      })
     ).json()) as { settings: Record<string, unknown> };
     expect(settings.settings).toMatchObject({
       enabled: false,
@@ -241,7 +272,9 @@ describe('admin console', () => {
     });
     expect(conflict.status).toBe(400);
     expect(await conflict.text()).toContain('Settings not saved: ');
-    const page = await (await request('/console/settings?saved=1', { cookie: admin.cookie })).text();
+    const page = await (
+      await request('/console/settings?saved=1', { cookie: admin.cookie })
+    ).text();
     expect(page).toContain('Settings saved.');
     expect(page).toContain('value="20"');
     expect(page).not.toMatch(/name="enabled"[^>]*checked/);
@@ -251,7 +284,9 @@ describe('admin console', () => {
     await postBatch(collector.app, batchOf([activity('event-0001', T0)]));
     const analyst = await signIn(TEST_ANALYST_TOKEN);
 
-    const page = await (await request('/console/reports?from=2023-11-14&to=2023-11-14', { cookie: analyst.cookie })).text();
+    const page = await (
+      await request('/console/reports?from=2023-11-14&to=2023-11-14', { cookie: analyst.cookie })
+    ).text();
 
     expect(page.match(/<canvas /g)).toHaveLength(12);
     expect(page).toContain('src="/console/assets/chart.umd.min.js"');

@@ -8,7 +8,7 @@ const PAGES = [
   { path: '/console/settings', title: 'Settings', role: 'admin' },
 ] as const;
 
-/** What the layout needs to know about the signed-in user. */
+/** The signed-in user, as the layout shows them. */
 export interface Viewer {
   name: string;
   role: Role;
@@ -30,7 +30,9 @@ export interface LayoutProps {
 /** Wraps a console page: head, navigation with sign-out, and the page's scripts. */
 export function Layout(props: LayoutProps) {
   const { viewer } = props;
-  const pages = PAGES.filter((page) => viewer && (viewer.role === 'admin' || page.role === viewer.role));
+  const pages = PAGES.filter(
+    (page) => viewer && (viewer.role === 'admin' || page.role === viewer.role),
+  );
 
   return (
     <html lang="en">
@@ -72,7 +74,7 @@ export function Layout(props: LayoutProps) {
   );
 }
 
-/** A status line above a page's content; `kind` picks the colour. */
+/** Renders a status line above a page's content, coloured by `kind`. */
 export function Notice(props: { kind: 'info' | 'error'; children?: Child }) {
   return (
     <p class={`notice notice-${props.kind}`} role={props.kind === 'error' ? 'alert' : 'status'}>

@@ -46,13 +46,26 @@ function SessionRow({ session }: { session: LiveSession }) {
   );
 }
 
-function LivePage(props: { session: ConsoleSession; rows: LiveSession[]; live: number; notice?: string }) {
+function LivePage(props: {
+  session: ConsoleSession;
+  rows: LiveSession[];
+  live: number;
+  notice?: string;
+}) {
   return (
-    <Layout title="Live sessions" viewer={viewerOf(props.session)} current="/console/live" scripts={['live.js']}>
+    <Layout
+      title="Live sessions"
+      viewer={viewerOf(props.session)}
+      current="/console/live"
+      scripts={['live.js']}
+    >
       {props.notice && <Notice kind="info">{props.notice}</Notice>}
       <p class="live-count">
         <strong id="live-count">{props.live}</strong> live sessions
-        <span id="live-status" class="muted"> · connecting…</span>
+        <span id="live-status" class="muted">
+          {' '}
+          · connecting…
+        </span>
       </p>
       <table class="sessions" id="live-sessions">
         <thead>
@@ -87,7 +100,7 @@ function readTarget(values: Record<string, unknown>): Target | undefined {
 
 function ConfirmPage(props: { session: ConsoleSession; target: Target }) {
   const { target } = props;
-  const what = target.kind === 'session' ? 'this session' : 'every live session of this user';
+  const scope = target.kind === 'session' ? 'this session' : 'every live session of this user';
   return (
     <Layout title="Terminate sessions?" viewer={viewerOf(props.session)} current="/console/live">
       <form method="post" action="/console/live/terminate" class="card narrow confirm">
@@ -96,11 +109,15 @@ function ConfirmPage(props: { session: ConsoleSession; target: Target }) {
           <strong class="mono">{target.id}</strong>
         </p>
         <p class="warning" role="alert">
-          Terminating {what} disrupts the user's work: every open tab of the session stops at once,
+          Terminating {scope} disrupts the user's work: every open tab of the session stops at once,
           input the app has not saved may be lost, and the user must start again.
         </p>
         <input type="hidden" name="_csrf" value={props.session.csrfToken} />
-        <input type="hidden" name={target.kind === 'session' ? 'sessionId' : 'userId'} value={target.id} />
+        <input
+          type="hidden"
+          name={target.kind === 'session' ? 'sessionId' : 'userId'}
+          value={target.id}
+        />
         <label for="reason">Reason (recorded in the audit log)</label>
         <input id="reason" name="reason" maxlength={512} placeholder="Security review" />
         <div class="buttons">
@@ -131,7 +148,12 @@ export function registerLiveRoutes(context: ConsoleContext): void {
     delete session.flash;
     return renderPage(
       c,
-      <LivePage session={session} rows={rows.map(toLiveSession)} live={feed.liveCount} notice={notice} />,
+      <LivePage
+        session={session}
+        rows={rows.map(toLiveSession)}
+        live={feed.liveCount}
+        notice={notice}
+      />,
     );
   });
 
@@ -161,17 +183,24 @@ export function registerLiveRoutes(context: ConsoleContext): void {
     const target = readTarget(form);
     if (!target) return c.redirect('/console/live', 303);
 
-    const reason = typeof form.reason === 'string' && form.reason.trim() !== '' ? form.reason.trim() : undefined;
+    const reason =
+      typeof form.reason === 'string' && form.reason.trim() !== '' ? form.reason.trim() : undefined;
     const path =
       target.kind === 'session'
         ? `/v1/admin/sessions/${encodeURIComponent(target.id)}/terminate`
         : `/v1/admin/users/${encodeURIComponent(target.id)}/sessions/terminate`;
-    const response = await callApi(context, session, 'POST', path, reason === undefined ? {} : { reason });
+    const response = await callApi(
+      context,
+      session,
+      'POST',
+      path,
+      reason === undefined ? {} : { reason },
+    );
 
     session.flash =
       response.status === 200
         ? `Terminated ${target.kind === 'session' ? 'session' : 'the sessions of user'} ${target.id}.`
-        : `Terminate failed: ${response.body?.message ?? `the collector answered ${response.status}`}`;
+        : `Terminate failed: ${response.body?.message ?? `the admin API returned status ${response.status}`}`;
     return c.redirect('/console/live', 303);
   });
 }

@@ -1,5 +1,10 @@
 import type { Bucket, SeriesReport } from '../analytics/reports.js';
-import type { Bin, Distribution, Frequency, InteractionStats } from '../storage/analytics-distributions.js';
+import type {
+  Bin,
+  Distribution,
+  Frequency,
+  InteractionStats,
+} from '../storage/analytics-distributions.js';
 import type { BucketConcurrency } from '../storage/analytics-concurrency.js';
 import type {
   BounceStats,
@@ -8,7 +13,7 @@ import type {
   SessionCounts,
 } from '../storage/analytics-series.js';
 
-/** What the browser script needs to draw one chart with Chart.js. */
+/** Spec of one chart, as the browser script passes it to Chart.js. */
 export interface ChartSpec {
   id: string;
   title: string;
@@ -27,7 +32,10 @@ export interface ReportBodies {
   duration: SeriesReport<DurationStats>;
   bounce: SeriesReport<BounceStats>;
   endReasons: SeriesReport<EndReasonCounts>;
-  concurrency: { peak: { sessions: number; at: number | null }; buckets: Bucket<BucketConcurrency>[] };
+  concurrency: {
+    peak: { sessions: number; at: number | null };
+    buckets: Bucket<BucketConcurrency>[];
+  };
   frequency: Frequency;
   interactions: InteractionStats;
   tabs: { maxTabs: Distribution };
@@ -39,7 +47,12 @@ function binLabels(bins: Bin[]): string[] {
   return bins.map((bin) => (bin.isOpenEnded ? `${bin.value}+` : String(bin.value)));
 }
 
-function distributionChart(id: string, title: string, unit: string, distribution: Distribution): ChartSpec {
+function distributionChart(
+  id: string,
+  title: string,
+  unit: string,
+  distribution: Distribution,
+): ChartSpec {
   return {
     id,
     title,
@@ -85,7 +98,10 @@ export function buildCharts(bodies: ReportBodies): ChartSpec[] {
       type: 'line',
       labels,
       datasets: [
-        { label: 'Median duration', data: duration.buckets.map((b) => minutes(b.duration.medianMs)) },
+        {
+          label: 'Median duration',
+          data: duration.buckets.map((b) => minutes(b.duration.medianMs)),
+        },
         { label: 'p90 duration', data: duration.buckets.map((b) => minutes(b.duration.p90Ms)) },
         { label: 'Median engaged', data: duration.buckets.map((b) => minutes(b.engaged.medianMs)) },
       ],
@@ -116,7 +132,14 @@ export function buildCharts(bodies: ReportBodies): ChartSpec[] {
       title: 'Bounce rate',
       type: 'line',
       labels,
-      datasets: [{ label: 'Bounce rate', data: bounce.buckets.map((b) => (b.rate === null ? null : Math.round(b.rate * 1000) / 10)) }],
+      datasets: [
+        {
+          label: 'Bounce rate',
+          data: bounce.buckets.map((b) =>
+            b.rate === null ? null : Math.round(b.rate * 1000) / 10,
+          ),
+        },
+      ],
       unit: '%',
     },
     {
@@ -127,13 +150,25 @@ export function buildCharts(bodies: ReportBodies): ChartSpec[] {
       datasets: [{ label: 'Sessions', data: Object.values(endReasons.totals) }],
       unit: 'sessions',
     },
-    distributionChart('tabs', 'Tabs per session (maximum open at once)', 'sessions', bodies.tabs.maxTabs),
-    distributionChart('page-views', 'Page views per session', 'sessions', bodies.interactions.pageViewsPerSession),
+    distributionChart(
+      'tabs',
+      'Tabs per session (maximum open at once)',
+      'sessions',
+      bodies.tabs.maxTabs,
+    ),
+    distributionChart(
+      'page-views',
+      'Page views per session',
+      'sessions',
+      bodies.interactions.pageViewsPerSession,
+    ),
     {
       id: 'interactions',
       title: 'Interactions per session by input',
       type: 'bar',
-      labels: Object.keys(bodies.interactions.interactionsPerSession).filter((kind) => kind !== 'total'),
+      labels: Object.keys(bodies.interactions.interactionsPerSession).filter(
+        (kind) => kind !== 'total',
+      ),
       datasets: [
         {
           label: 'Mean per session',
@@ -145,6 +180,11 @@ export function buildCharts(bodies: ReportBodies): ChartSpec[] {
       unit: 'interactions',
     },
     distributionChart('per-day', 'Sessions per user per day', 'user-days', bodies.frequency.perDay),
-    distributionChart('per-week', 'Sessions per user per week', 'user-weeks', bodies.frequency.perWeek),
+    distributionChart(
+      'per-week',
+      'Sessions per user per week',
+      'user-weeks',
+      bodies.frequency.perWeek,
+    ),
   ];
 }

@@ -110,7 +110,12 @@ function Chart({ spec }: { spec: ChartSpec }) {
     <figure class="chart card">
       <figcaption>{spec.title}</figcaption>
       <div class="chart-box">
-        <canvas id={`chart-${spec.id}`} role="img" aria-label={spec.title} data-chart={JSON.stringify(spec)}></canvas>
+        <canvas
+          id={`chart-${spec.id}`}
+          role="img"
+          aria-label={spec.title}
+          data-chart={JSON.stringify(spec)}
+        ></canvas>
       </div>
     </figure>
   );
@@ -126,7 +131,12 @@ interface ReportsPageProps {
 function ReportsPage({ session, form, bodies, error }: ReportsPageProps) {
   const query = formQuery(form);
   return (
-    <Layout title="Reports" viewer={viewerOf(session)} current="/console/reports" scripts={['chart.umd.min.js', 'reports.js']}>
+    <Layout
+      title="Reports"
+      viewer={viewerOf(session)}
+      current="/console/reports"
+      scripts={['chart.umd.min.js', 'reports.js']}
+    >
       <form method="get" action="/console/reports" class="card filters">
         <label>
           From <input type="date" name="from" value={form.from} required />
@@ -137,8 +147,12 @@ function ReportsPage({ session, form, bodies, error }: ReportsPageProps) {
         <label>
           Group by
           <select name="interval">
-            <option value="day" selected={form.interval === 'day'}>Day</option>
-            <option value="hour" selected={form.interval === 'hour'}>Hour</option>
+            <option value="day" selected={form.interval === 'day'}>
+              Day
+            </option>
+            <option value="hour" selected={form.interval === 'hour'}>
+              Hour
+            </option>
           </select>
         </label>
         <label>
@@ -153,7 +167,9 @@ function ReportsPage({ session, form, bodies, error }: ReportsPageProps) {
         <label>
           Policy <input name="policyId" value={form.policyId} placeholder="all" />
         </label>
-        <button type="submit" class="primary">Show</button>
+        <button type="submit" class="primary">
+          Show
+        </button>
         <datalist id="time-zones">
           {Intl.supportedValuesOf('timeZone').map((zone) => (
             <option value={zone}></option>
@@ -172,7 +188,9 @@ function ReportsPage({ session, form, bodies, error }: ReportsPageProps) {
           ))}
         </p>
       )}
-      <section class="charts">{bodies && buildCharts(bodies).map((spec) => <Chart spec={spec} />)}</section>
+      <section class="charts">
+        {bodies && buildCharts(bodies).map((spec) => <Chart spec={spec} />)}
+      </section>
     </Layout>
   );
 }
@@ -186,9 +204,18 @@ export function registerReportsRoutes(context: ConsoleContext): void {
     if (session instanceof Response) return session;
 
     const form = readReportForm(c.req.query(), deps.now());
-    const parsed = await parseReportParams(toReportParams(form), undefined, deps.now(), deps.storage.analytics);
+    const parsed = await parseReportParams(
+      toReportParams(form),
+      undefined,
+      deps.now(),
+      deps.storage.analytics,
+    );
     if ('issues' in parsed) {
-      return renderPage(c, <ReportsPage session={session} form={form} error={parsed.message} />, 400);
+      return renderPage(
+        c,
+        <ReportsPage session={session} form={form} error={parsed.message} />,
+        400,
+      );
     }
     const bodies = await runReports(context, parsed.query);
     return renderPage(c, <ReportsPage session={session} form={form} bodies={bodies} />);
@@ -198,7 +225,8 @@ export function registerReportsRoutes(context: ConsoleContext): void {
     const session = await requireSignIn(c, context, 'analyst');
     if (session instanceof Response) return session;
     const name = c.req.param('file').replace(/\.csv$/, '') as ReportName;
-    if (!REPORT_NAMES.includes(name)) return c.text(`Unknown report ${name}; use one of ${REPORT_NAMES.join(', ')}`, 404);
+    if (!REPORT_NAMES.includes(name))
+      return c.text(`Unknown report ${name}; use one of ${REPORT_NAMES.join(', ')}`, 404);
 
     const form = readReportForm(c.req.query(), deps.now());
     const params = { ...toReportParams(form), format: 'csv' };

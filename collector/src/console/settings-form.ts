@@ -45,14 +45,16 @@ export function toFormValues(settings: EditableSettings): SettingsFormValues {
     enabled: settings.enabled,
     idleTimeoutMinutes: String(settings.idleTimeoutMs / MINUTE_MS),
     absoluteTimeoutHours: String(settings.absoluteTimeoutMs / HOUR_MS),
-    maxSessionsPerUser: settings.maxSessionsPerUser === null ? '' : String(settings.maxSessionsPerUser),
+    maxSessionsPerUser:
+      settings.maxSessionsPerUser === null ? '' : String(settings.maxSessionsPerUser),
     sessionLimitBehavior: settings.sessionLimitBehavior,
   };
 }
 
 /** Reads the form values out of a parsed form body; a missing checkbox means off. */
 export function readForm(form: Record<string, unknown>): SettingsFormValues {
-  const text = (name: string) => (typeof form[name] === 'string' ? (form[name] as string).trim() : '');
+  const text = (name: string) =>
+    typeof form[name] === 'string' ? (form[name] as string).trim() : '';
   return {
     enabled: form.enabled === 'on',
     idleTimeoutMinutes: text('idleTimeoutMinutes'),
@@ -75,16 +77,31 @@ function parseDuration(
   const min = range.min / unitMs;
   const max = range.max / unitMs;
   if (raw === '' || !Number.isFinite(value) || ms < range.min || ms > range.max) {
-    return { field, message: `Enter a number of ${unit} from ${min} to ${max}, received "${raw}".` };
+    return {
+      field,
+      message: `Enter a number of ${unit} from ${min} to ${max}, received "${raw}".`,
+    };
   }
   return ms;
 }
 
 /** Validates form values and converts them to a settings update, or returns the first field error. */
 export function toSettingsPatch(values: SettingsFormValues): EditableSettings | FieldError {
-  const idle = parseDuration(values.idleTimeoutMinutes, 'idleTimeoutMinutes', SETTING_RANGES.idleTimeoutMs, MINUTE_MS, 'minutes');
+  const idle = parseDuration(
+    values.idleTimeoutMinutes,
+    'idleTimeoutMinutes',
+    SETTING_RANGES.idleTimeoutMs,
+    MINUTE_MS,
+    'minutes',
+  );
   if (typeof idle !== 'number') return idle;
-  const absolute = parseDuration(values.absoluteTimeoutHours, 'absoluteTimeoutHours', SETTING_RANGES.absoluteTimeoutMs, HOUR_MS, 'hours');
+  const absolute = parseDuration(
+    values.absoluteTimeoutHours,
+    'absoluteTimeoutHours',
+    SETTING_RANGES.absoluteTimeoutMs,
+    HOUR_MS,
+    'hours',
+  );
   if (typeof absolute !== 'number') return absolute;
 
   let maxSessionsPerUser: number | null = null;
@@ -100,7 +117,10 @@ export function toSettingsPatch(values: SettingsFormValues): EditableSettings | 
 
   const behavior = SESSION_LIMIT_BEHAVIORS.find((name) => name === values.sessionLimitBehavior);
   if (!behavior) {
-    return { field: 'sessionLimitBehavior', message: `Choose ${SESSION_LIMIT_BEHAVIORS.join(' or ')}.` };
+    return {
+      field: 'sessionLimitBehavior',
+      message: `Choose ${SESSION_LIMIT_BEHAVIORS.join(' or ')}.`,
+    };
   }
   return {
     enabled: values.enabled,

@@ -47,39 +47,75 @@ function SettingsPage({ session, values, error, notice }: SettingsPageProps) {
 
         <div class="field switch-field">
           <label class="switch">
-            <input type="checkbox" id="enabled" name="enabled" role="switch" checked={values.enabled} />
+            <input
+              type="checkbox"
+              id="enabled"
+              name="enabled"
+              role="switch"
+              checked={values.enabled}
+            />
             <span>Track process sessions</span>
           </label>
-          <p class="hint">Switching this off ends every live session and stops tracking in every app.</p>
+          <p class="hint">
+            Switching this off ends every live session and stops tracking in every app.
+          </p>
           <FieldMessage field="enabled" error={error} />
         </div>
 
         <div class="field">
           <label for="idleTimeoutMinutes">Session timeout (minutes without activity)</label>
-          <input id="idleTimeoutMinutes" name="idleTimeoutMinutes" inputmode="decimal" value={values.idleTimeoutMinutes} aria-invalid={invalid('idleTimeoutMinutes')} />
+          <input
+            id="idleTimeoutMinutes"
+            name="idleTimeoutMinutes"
+            inputmode="decimal"
+            value={values.idleTimeoutMinutes}
+            aria-invalid={invalid('idleTimeoutMinutes')}
+          />
           <FieldMessage field="idleTimeoutMinutes" error={error} />
         </div>
 
         <div class="field">
           <label for="absoluteTimeoutHours">Maximum session lifetime (hours)</label>
-          <input id="absoluteTimeoutHours" name="absoluteTimeoutHours" inputmode="decimal" value={values.absoluteTimeoutHours} aria-invalid={invalid('absoluteTimeoutHours')} />
+          <input
+            id="absoluteTimeoutHours"
+            name="absoluteTimeoutHours"
+            inputmode="decimal"
+            value={values.absoluteTimeoutHours}
+            aria-invalid={invalid('absoluteTimeoutHours')}
+          />
           <FieldMessage field="absoluteTimeoutHours" error={error} />
         </div>
 
         <div class="field">
           <label for="maxSessionsPerUser">Maximum concurrent sessions per user</label>
-          <input id="maxSessionsPerUser" name="maxSessionsPerUser" inputmode="numeric" placeholder="No limit" value={values.maxSessionsPerUser} aria-invalid={invalid('maxSessionsPerUser')} />
-          <p class="hint">Leave empty for no limit. Sessions without a user id are never limited.</p>
+          <input
+            id="maxSessionsPerUser"
+            name="maxSessionsPerUser"
+            inputmode="numeric"
+            placeholder="No limit"
+            value={values.maxSessionsPerUser}
+            aria-invalid={invalid('maxSessionsPerUser')}
+          />
+          <p class="hint">
+            Leave empty for no limit. Sessions without a user id are never limited.
+          </p>
           <FieldMessage field="maxSessionsPerUser" error={error} />
         </div>
 
         <div class="field">
           <label for="sessionLimitBehavior">When a user reaches the limit</label>
-          <select id="sessionLimitBehavior" name="sessionLimitBehavior" aria-invalid={invalid('sessionLimitBehavior')}>
+          <select
+            id="sessionLimitBehavior"
+            name="sessionLimitBehavior"
+            aria-invalid={invalid('sessionLimitBehavior')}
+          >
             <option value="reject" selected={values.sessionLimitBehavior === 'reject'}>
               Reject the new session
             </option>
-            <option value="terminate_oldest" selected={values.sessionLimitBehavior === 'terminate_oldest'}>
+            <option
+              value="terminate_oldest"
+              selected={values.sessionLimitBehavior === 'terminate_oldest'}
+            >
               End the user's oldest session
             </option>
           </select>
@@ -113,8 +149,12 @@ export function registerSettingsRoutes(context: ConsoleContext): void {
     if (!settings) {
       return renderUnavailable(c, session);
     }
-    const notice = c.req.query('saved') === '1' ? { kind: 'info' as const, text: 'Settings saved.' } : undefined;
-    return renderPage(c, <SettingsPage session={session} values={toFormValues(settings)} notice={notice} />);
+    const notice =
+      c.req.query('saved') === '1' ? { kind: 'info' as const, text: 'Settings saved.' } : undefined;
+    return renderPage(
+      c,
+      <SettingsPage session={session} values={toFormValues(settings)} notice={notice} />,
+    );
   });
 
   app.post('/console/settings', async (c) => {
@@ -127,8 +167,15 @@ export function registerSettingsRoutes(context: ConsoleContext): void {
     const values = readForm(form);
     const patch = toSettingsPatch(values);
     if ('field' in patch) {
-      const notice = { kind: 'error' as const, text: 'Settings not saved: fix the field marked below.' };
-      return renderPage(c, <SettingsPage session={session} values={values} error={patch} notice={notice} />, 400);
+      const notice = {
+        kind: 'error' as const,
+        text: 'Settings not saved: fix the field marked below.',
+      };
+      return renderPage(
+        c,
+        <SettingsPage session={session} values={values} error={patch} notice={notice} />,
+        400,
+      );
     }
 
     const response = await callApi(context, session, 'PUT', '/v1/admin/settings', patch);
@@ -136,10 +183,16 @@ export function registerSettingsRoutes(context: ConsoleContext): void {
 
     const issue = response.body?.issues?.[0];
     const field = FIELD_OF_SETTING[String(issue?.path?.[0])];
-    const message = String(response.body?.message ?? `The collector answered ${response.status}`);
+    const message = String(
+      response.body?.message ?? `the admin API returned status ${response.status}`,
+    );
     const error = field ? { field, message: `${issue.message}` } : undefined;
     const notice = { kind: 'error' as const, text: `Settings not saved: ${message}` };
-    return renderPage(c, <SettingsPage session={session} values={values} error={error} notice={notice} />, 400);
+    return renderPage(
+      c,
+      <SettingsPage session={session} values={values} error={error} notice={notice} />,
+      400,
+    );
   });
 }
 

@@ -3,7 +3,7 @@ import type { Caller } from '../auth/token-registry.js';
 
 /** A signed-in console user, kept in server memory only. */
 export interface ConsoleSession {
-  /** Random id, the only value the browser holds (in an HttpOnly cookie). */
+  /** Random id, the only value stored in the browser (in an HttpOnly cookie). */
   id: string;
   caller: Caller;
   /**

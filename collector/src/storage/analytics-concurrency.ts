@@ -1,5 +1,11 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { type Bucketing, FILTER_SQL, queryValues, readRows, type ReportQuery } from './analytics-query.js';
+import {
+  type Bucketing,
+  FILTER_SQL,
+  queryValues,
+  readRows,
+  type ReportQuery,
+} from './analytics-query.js';
 import { toNumber } from './rows.js';
 
 /** Concurrency is sampled at every whole minute (UTC), in ms. */
@@ -25,7 +31,7 @@ export interface Concurrency {
  * changes, reduced per bucket. A session is live from its start until its end
  * (a live one until `now`), so it counts at minute m when start <= m < end.
  * It adds 1 at the first minute at or after its start and removes 1 at the
- * first minute at or after its end; a session that starts and ends between
+ * first minute at or after its end. So a session that starts and ends between
  * two whole minutes is never counted. Sessions that started before the range
  * count from `from`. The running sum needs one sort of the changed minutes,
  * about 43,000 rows for 30 days, instead of one of every start and end.

@@ -90,11 +90,9 @@ describe('createBucketing', () => {
       'week',
     );
 
-    expect(bucketing.starts.map((start) => formatBucket(start, 'day', 'America/New_York'))).toEqual([
-      '2024-04-29',
-      '2024-05-06',
-      '2024-05-13',
-    ]);
+    expect(bucketing.starts.map((start) => formatBucket(start, 'day', 'America/New_York'))).toEqual(
+      ['2024-04-29', '2024-05-06', '2024-05-13'],
+    );
   });
 
   it('sql index matches js buckets', async () => {

@@ -68,11 +68,17 @@ export function createBucketing(query: ReportQuery, kind: BucketKind): Bucketing
   const segments = listOffsetSegments(query.from, query.to, query.timeZone);
   const widthMs = kind === 'hour' ? HOUR_MS : DAY_MS;
   const unitIndex = (ms: number) => Math.floor((ms + offsetAt(ms, segments)) / widthMs);
-  const localIndex = (ms: number) => (kind === 'week' ? Math.floor((unitIndex(ms) + 3) / 7) : unitIndex(ms));
+  const localIndex = (ms: number) =>
+    kind === 'week' ? Math.floor((unitIndex(ms) + 3) / 7) : unitIndex(ms);
 
   const byIndex = new Map<number, number>();
   for (let index = localIndex(query.from); index <= localIndex(query.to - 1); index += 1) {
-    const start = startOfUnit(kind === 'week' ? 7 * index - 3 : index, widthMs, segments, unitIndex);
+    const start = startOfUnit(
+      kind === 'week' ? 7 * index - 3 : index,
+      widthMs,
+      segments,
+      unitIndex,
+    );
     if (start !== undefined) byIndex.set(index, start);
   }
 
@@ -81,8 +87,14 @@ export function createBucketing(query: ReportQuery, kind: BucketKind): Bucketing
     const last = segments[segments.length - 1]!;
     const cases = segments
       .filter((segment) => segment.until !== null)
-      .map((segment) => `WHEN (${column}) < ${checkInteger(segment.until!)} THEN ${unit(segment.offsetMs)}`);
-    const local = cases.length === 0 ? unit(last.offsetMs) : `CASE ${cases.join(' ')} ELSE ${unit(last.offsetMs)} END`;
+      .map(
+        (segment) =>
+          `WHEN (${column}) < ${checkInteger(segment.until!)} THEN ${unit(segment.offsetMs)}`,
+      );
+    const local =
+      cases.length === 0
+        ? unit(last.offsetMs)
+        : `CASE ${cases.join(' ')} ELSE ${unit(last.offsetMs)} END`;
     return kind === 'week' ? `((${local}) + 3) // 7` : local;
   };
   return { starts: [...byIndex.values()], indexSql, startOf: (index) => byIndex.get(index) };
@@ -115,7 +127,7 @@ export const FILTER_SQL = `
 /**
  * Who a session belongs to: its user id, or for an anonymous session its
  * client id (one browser profile), as a 64-bit hash. Grouping by the hash is
- * several times faster than by the text; two of a million users share a hash
+ * several times faster than by the text. Two of a million users share a hash
  * with a probability of about 3e-8.
  */
 export const USER_KEY_SQL = `CASE WHEN user_id IS NULL THEN hash('c', client_id) ELSE hash('u', user_id) END`;

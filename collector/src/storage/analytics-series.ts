@@ -122,7 +122,12 @@ export async function readSessionCounts(
     (row) => {
       const uniqueUsers = toNumber(row.unique_users);
       const newUsers = toNumber(row.new_users);
-      return { sessions: toNumber(row.sessions), uniqueUsers, newUsers, returningUsers: uniqueUsers - newUsers };
+      return {
+        sessions: toNumber(row.sessions),
+        uniqueUsers,
+        newUsers,
+        returningUsers: uniqueUsers - newUsers,
+      };
     },
     empty,
   );
@@ -163,7 +168,10 @@ export async function readDurations(
     (row) => ({
       sessions: toNumber(row.sessions),
       duration: toSpread(row.duration_mean, row.duration_q),
-      engaged: { ...toSpread(row.engaged_mean, row.engaged_q), totalMs: toNumber(row.engaged_total) },
+      engaged: {
+        ...toSpread(row.engaged_mean, row.engaged_q),
+        totalMs: toNumber(row.engaged_total),
+      },
       idle: { meanMs: toRounded(row.idle_mean), totalMs: toNumber(row.idle_total) },
     }),
     empty,

@@ -8,7 +8,12 @@ import {
   readInteractions,
   readTabs,
 } from './analytics-distributions.js';
-import { type BucketKind, type Bucketing, createBucketing, type ReportQuery } from './analytics-query.js';
+import {
+  type BucketKind,
+  type Bucketing,
+  createBucketing,
+  type ReportQuery,
+} from './analytics-query.js';
 import {
   type BounceStats,
   type DurationStats,
@@ -41,7 +46,7 @@ export class AnalyticsStore {
     return new AnalyticsStore(await instance.connect());
   }
 
-  /** Returns whether DuckDB's time zone database knows `name`, such as `Europe/Berlin`. */
+  /** Returns whether DuckDB's time zone database contains `name`, such as `Europe/Berlin`. */
   async isTimeZone(name: string): Promise<boolean> {
     this.#timeZones ??= this.#connection
       .runAndReadAll('SELECT name FROM pg_timezone_names()')

@@ -44,7 +44,7 @@ function offsetMs(ms: number, timeZone: string): number {
   return asUtc - Math.floor(ms / 1000) * 1000;
 }
 
-/** Returns whether the host's Intl data knows `timeZone`. */
+/** Returns whether the host's Intl data supports `timeZone`. */
 export function isKnownTimeZone(timeZone: string): boolean {
   try {
     formatterFor(timeZone);

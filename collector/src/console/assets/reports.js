@@ -30,7 +30,11 @@
         plugins: { legend: { display: datasets.length > 1 } },
         scales: {
           x: { stacked: Boolean(spec.isStacked) },
-          y: { stacked: Boolean(spec.isStacked), beginAtZero: true, title: { display: true, text: spec.unit } },
+          y: {
+            stacked: Boolean(spec.isStacked),
+            beginAtZero: true,
+            title: { display: true, text: spec.unit },
+          },
         },
       },
     });
