@@ -81,6 +81,8 @@ export function planBatch(view: WriteView, batch: Batch, context: PlanContext): 
   if (isNewToUser && cap !== null) {
     if (!context.hasUserIds) return { status: 'retry_with_user' };
     const limit = enforceUserLimit(view, row, userId, settings, receivedAt);
+    // NOTE: a live anonymous session that identifies at the limit stays live and anonymous; the
+    // SDK stops on 409, so the session ends later by the idle rule, not at once.
     if (limit === 'rejected') return { status: 'limit', userId, maxSessionsPerUser: cap };
     ended = limit;
   }
