@@ -21,7 +21,7 @@ describe('audit and integration log', () => {
   let collector: TestCollector;
 
   beforeEach(async () => {
-    collector = await createTestCollector();
+    collector = await createTestCollector({ env: { ABSOLUTE_TIMEOUT_MS: String(60 * MINUTE) } });
     collector.clock.set(T0 + MINUTE);
   });
 
@@ -95,13 +95,13 @@ describe('audit and integration log', () => {
     // No open tab and no batch for two heartbeat intervals (2 x 30 s) closes it.
     collector.clock.set(T0 + 2 * MINUTE + 1);
     await collector.service.expireSessions();
-    // Activity every 20 min keeps session-0001 from going idle until its 12 h limit.
-    for (let minute = 20; minute < 12 * 60; minute += 20) {
+    // Activity every 20 min keeps session-0001 from going idle until its 60 min limit.
+    for (let minute = 20; minute < 60; minute += 20) {
       collector.clock.set(T0 + minute * MINUTE);
       await postBatch(collector.app, batchOf([activity(`keep-${minute}-0000`, T0 + minute * MINUTE)]));
     }
 
-    collector.clock.set(T0 + 12 * 60 * MINUTE + 1);
+    collector.clock.set(T0 + 60 * MINUTE + 1);
     await collector.service.expireSessions();
 
     const page = auditPageSchema.parse(await (await get('/v1/admin/audit?action=session.end')).json());
