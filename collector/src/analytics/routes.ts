@@ -58,12 +58,7 @@ export function registerAnalytics(app: Hono<AppEnv>, deps: AnalyticsDeps): void 
 
   for (const name of REPORT_NAMES) {
     app.get(`/v1/analytics/${name}`, readAnalytics, async (c) => {
-      const parsed = await parseReportParams(
-        c.req.query(),
-        c.req.header('accept'),
-        deps.now(),
-        deps.storage.analytics,
-      );
+      const parsed = parseReportParams(c.req.query(), c.req.header('accept'), deps.now());
       if ('issues' in parsed) {
         return sendError(c, 400, 'invalid_query', parsed.message, { issues: parsed.issues });
       }

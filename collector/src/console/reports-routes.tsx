@@ -204,12 +204,7 @@ export function registerReportsRoutes(context: ConsoleContext): void {
     if (session instanceof Response) return session;
 
     const form = readReportForm(c.req.query(), deps.now());
-    const parsed = await parseReportParams(
-      toReportParams(form),
-      undefined,
-      deps.now(),
-      deps.storage.analytics,
-    );
+    const parsed = parseReportParams(toReportParams(form), undefined, deps.now());
     if ('issues' in parsed) {
       return renderPage(
         c,
@@ -230,7 +225,7 @@ export function registerReportsRoutes(context: ConsoleContext): void {
 
     const form = readReportForm(c.req.query(), deps.now());
     const params = { ...toReportParams(form), format: 'csv' };
-    const parsed = await parseReportParams(params, undefined, deps.now(), deps.storage.analytics);
+    const parsed = parseReportParams(params, undefined, deps.now());
     if ('issues' in parsed) return c.text(parsed.message, 400);
     return sendReport(c, name, parsed, deps.storage);
   });

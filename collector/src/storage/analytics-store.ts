@@ -35,7 +35,6 @@ export class AnalyticsStore {
   readonly #connection: DuckDBConnection;
   /** Recent bucketings by range, kind and time zone, because a report needs one several times. */
   readonly #bucketings = new Map<string, Bucketing>();
-  #timeZones: Promise<Set<string>> | undefined;
 
   private constructor(connection: DuckDBConnection) {
     this.#connection = connection;
@@ -44,14 +43,6 @@ export class AnalyticsStore {
   /** Opens the store's connection on `instance`. */
   static async open(instance: DuckDBInstance): Promise<AnalyticsStore> {
     return new AnalyticsStore(await instance.connect());
-  }
-
-  /** Returns whether DuckDB's time zone database contains `name`, such as `Europe/Berlin`. */
-  async isTimeZone(name: string): Promise<boolean> {
-    this.#timeZones ??= this.#connection
-      .runAndReadAll('SELECT name FROM pg_timezone_names()')
-      .then((reader) => new Set(reader.getRowObjectsJS().map((row) => String(row.name))));
-    return (await this.#timeZones).has(name);
   }
 
   /** Lists the start (epoch ms) of every bucket that overlaps the range. */
