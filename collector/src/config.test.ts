@@ -22,6 +22,7 @@ describe('loadConfig', () => {
     expect(config.maxSessionsPerUser).toBeNull();
     expect(config.sessionLimitBehavior).toBe('reject');
     expect(config.maxTabs).toBeNull();
+    expect(config.maxIngestErrors).toBe(10_000);
   });
 
   it('config reads policy variables', () => {
@@ -87,6 +88,7 @@ describe('loadConfig', () => {
       [{ TRACKING_ENABLED: 'off' }, /^TRACKING_ENABLED must be true, false, 1 or 0, received "off"/],
       [{ MAX_SESSIONS_PER_USER: '0' }, /^MAX_SESSIONS_PER_USER must be an integer from 1 to 1000/],
       [{ MAX_TABS: 'many' }, /^MAX_TABS must be an integer from 1 to 1000/],
+      [{ MAX_INGEST_ERRORS: '99' }, /^MAX_INGEST_ERRORS must be an integer from 100 to 1000000, received "99"/],
       [{ SESSION_LIMIT_BEHAVIOR: 'deny' }, /^SESSION_LIMIT_BEHAVIOR must be one of reject, terminate_oldest/],
       [
         { ADMIN_TOKEN: 'same-token-0123456789', ANALYST_TOKEN: 'same-token-0123456789' },

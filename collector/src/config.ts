@@ -1,11 +1,7 @@
 import { z } from 'zod';
 import { type ApiToken, checkToken, collectTokens, parseApiTokens } from './auth/api-tokens.js';
-import {
-  DEFAULT_DURATIONS_MS,
-  SESSION_LIMIT_BEHAVIORS,
-  SETTING_RANGES,
-  type SessionLimitBehavior,
-} from './policy/setting-ranges.js';
+import { durationMs, optionalLimit, setting, wholeNumber } from './config-parsers.js';
+import { SESSION_LIMIT_BEHAVIORS, type SessionLimitBehavior } from './policy/setting-ranges.js';
 
 const SECOND_MS = 1000;
 const MINUTE_MS = 60 * SECOND_MS;
@@ -54,49 +50,6 @@ export interface Config {
   sweepIntervalMs: number;
   /** pino log level. @default "info" */
   logLevel: LogLevel;
-}
-
-/** Parses a whole number of milliseconds from an environment string within [min, max]. */
-function durationMs(name: string, fallback: number, min: number, max: number) {
-  const range = `an integer from ${min} to ${max} (milliseconds)`;
-  return z
-    .string()
-    .optional()
-    .transform((raw, ctx) => {
-      if (raw === undefined || raw.trim() === '') return fallback;
-      const value = Number(raw.trim());
-      if (!/^\d+$/.test(raw.trim()) || value < min || value > max) {
-        ctx.addIssue({ code: 'custom', message: `${name} must be ${range}, received "${raw}"` });
-        return z.NEVER;
-      }
-      return value;
-    });
-}
-
-/** Parses a session duration setting within its `SETTING_RANGES` entry. */
-function setting(name: string, key: keyof typeof DEFAULT_DURATIONS_MS) {
-  const { min, max } = SETTING_RANGES[key];
-  return durationMs(name, DEFAULT_DURATIONS_MS[key], min, max);
-}
-
-/** Parses an optional whole-number limit; unset or empty means no limit (null). */
-function optionalLimit(name: string, key: 'maxSessionsPerUser' | 'maxTabs') {
-  const { min, max } = SETTING_RANGES[key];
-  return z
-    .string()
-    .optional()
-    .transform((raw, ctx): number | null => {
-      if (raw === undefined || raw.trim() === '') return null;
-      const value = Number(raw.trim());
-      if (!/^\d+$/.test(raw.trim()) || value < min || value > max) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `${name} must be an integer from ${min} to ${max}, or empty for no limit, received "${raw}"`,
-        });
-        return z.NEVER;
-      }
-      return value;
-    });
 }
 
 const portSchema = z
@@ -219,21 +172,7 @@ const envSchema = z.object({
       return z.NEVER;
     }),
   MAX_TABS: optionalLimit('MAX_TABS', 'maxTabs'),
-  MAX_INGEST_ERRORS: z
-    .string()
-    .optional()
-    .transform((raw, ctx) => {
-      if (raw === undefined || raw.trim() === '') return 10_000;
-      const value = Number(raw.trim());
-      if (!/^\d+$/.test(raw.trim()) || value < 100 || value > 1_000_000) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `MAX_INGEST_ERRORS must be an integer from 100 to 1000000, received "${raw}"`,
-        });
-        return z.NEVER;
-      }
-      return value;
-    }),
+  MAX_INGEST_ERRORS: wholeNumber('MAX_INGEST_ERRORS', 10_000, 100, 1_000_000),
   SWEEP_INTERVAL_MS: durationMs('SWEEP_INTERVAL_MS', 10 * SECOND_MS, 100, 10 * MINUTE_MS),
   LOG_LEVEL: z
     .string()
