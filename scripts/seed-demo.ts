@@ -26,6 +26,14 @@ const IDLE_TIMEOUT_MS = 30 * MINUTE_MS;
 const ABSOLUTE_TIMEOUT_MS = 12 * HOUR_MS;
 /** Mean events per session, which puts 500,000 sessions in 10 million events. */
 const MEAN_EVENTS_PER_SESSION = 20;
+/** Share of sessions that are short visits of three events: start, page view and end. */
+const SHORT_SHARE = 0.125;
+/**
+ * Scale of the exponential event count of the other sessions. The floor takes
+ * 0.5 off its mean, so this makes the mean over all sessions
+ * MEAN_EVENTS_PER_SESSION.
+ */
+const EVENT_COUNT_SCALE = (MEAN_EVENTS_PER_SESSION - SHORT_SHARE * 3) / (1 - SHORT_SHARE) - 2.5;
 /** Sessions generated per INSERT, about 500,000 events. */
 const CHUNK_SESSIONS = 25_000;
 
@@ -92,25 +100,40 @@ function sessionsSql(
     WITH base AS (
       SELECT i, rnd(i, 1) AS r_user, rnd(i, 2) AS r_anon, rnd(i, 3) AS r_app, rnd(i, 4) AS r_day,
         rnd(i, 5) AS r_busy, rnd(i, 6) AS r_hour, rnd(i, 7) AS r_len, rnd(i, 8) AS r_tabs,
-        rnd(i, 9) AS r_end, rnd(i, 10) AS r_browser
+        rnd(i, 9) AS r_end, rnd(i, 10) AS r_browser, rnd(i, 11) AS r_live, rnd(i, 12) AS r_short
       FROM range(${lo}, ${hi}) AS t(i)
+    ),
+    timed AS (
+      SELECT *,
+        ${periodStart} + floor(r_day * ${o.days + 1})::BIGINT * ${DAY_MS}
+          -- Office hours are busier: 70% of sessions start between 07:00 and 18:00 UTC.
+          + floor(CASE WHEN r_busy < 0.7 THEN 7 + 11 * r_hour ELSE 24 * r_hour END * ${HOUR_MS})::BIGINT
+          AS planned_start
+      FROM base
     ),
     shaped AS (
       SELECT *,
         CASE WHEN r_anon < 0.2 THEN NULL ELSE floor(${o.users} * r_user * r_user)::BIGINT END AS user_index,
+        -- A start planned later today moves to the first day of the period, so no session
+        -- starts in the future.
+        CASE WHEN planned_start > ${o.now - 5 * MINUTE_MS} THEN planned_start - ${o.days * DAY_MS}
+          ELSE planned_start END AS started_at
+      FROM timed
+    ),
+    ended AS (
+      SELECT *,
+        -- Most sessions that started in the last 90 minutes are still live.
         CASE
-          WHEN r_end < 0.03 THEN NULL
-          WHEN r_end < 0.48 THEN 'idle'
-          WHEN r_end < 0.73 THEN 'closed'
-          WHEN r_end < 0.88 THEN 'logout'
-          WHEN r_end < 0.91 THEN 'absolute'
-          WHEN r_end < 0.95 THEN 'terminated'
-          WHEN r_end < 0.98 THEN 'evicted'
+          WHEN started_at > ${o.now - 90 * MINUTE_MS} AND r_live < 0.6 THEN NULL
+          WHEN r_end < 0.45 THEN 'idle'
+          WHEN r_end < 0.70 THEN 'closed'
+          WHEN r_end < 0.85 THEN 'logout'
+          WHEN r_end < 0.88 THEN 'absolute'
+          WHEN r_end < 0.93 THEN 'terminated'
+          WHEN r_end < 0.97 THEN 'evicted'
           ELSE 'disabled'
-        END AS end_reason,
-        -- Office hours are busier: 70% of sessions start between 07:00 and 18:00 UTC.
-        CASE WHEN r_busy < 0.7 THEN 7 + 11 * r_hour ELSE 24 * r_hour END AS start_hour
-      FROM base
+        END AS end_reason
+      FROM shaped
     )
     SELECT i,
       'seed-${run}-' || i AS id,
@@ -122,16 +145,14 @@ function sessionsSql(
         WHEN user_index % 10 < 9 THEN 'staff' ELSE 'partners' END AS user_group,
       CASE WHEN user_index % 10 = 9 THEN 'policy-partners' ELSE NULL END AS policy_id,
       end_reason,
-      -- The floor takes 0.5 off the exponential mean, so the mean count is MEAN_EVENTS_PER_SESSION.
-      3 + least(floor(-ln(1 - r_len * 0.999) * ${MEAN_EVENTS_PER_SESSION - 2.5}), 400)::INTEGER AS n,
+      r_short < ${SHORT_SHARE} AS is_short,
+      CASE WHEN r_short < ${SHORT_SHARE} THEN 3
+        ELSE 3 + least(floor(-ln(1 - r_len * 0.999) * ${EVENT_COUNT_SCALE}), 400)::INTEGER
+      END AS n,
       CASE WHEN r_tabs < 0.6 THEN 1 WHEN r_tabs < 0.85 THEN 2 WHEN r_tabs < 0.95 THEN 3
         ELSE 4 + floor((r_tabs - 0.95) * 60)::INTEGER END AS tabs,
-      CASE WHEN end_reason IS NULL THEN ${o.now} - ${100 * MINUTE_MS} + floor(r_day * ${60 * MINUTE_MS})::BIGINT
-        ELSE least(
-          ${periodStart} + floor(r_day * ${o.days}) * ${DAY_MS} + floor(start_hour * ${HOUR_MS})::BIGINT,
-          ${o.now - 3 * HOUR_MS} - floor(r_hour * ${HOUR_MS})::BIGINT)
-      END AS started_at
-    FROM shaped
+      started_at
+    FROM ended
   `;
 }
 
@@ -164,6 +185,7 @@ function eventsSql(o: ReturnType<typeof checkOptions>): string {
         CASE
           WHEN k = 0 THEN 0
           WHEN k = n - 1 AND end_reason = 'idle' THEN ${IDLE_TIMEOUT_MS}
+          WHEN is_short THEN 1000 + floor(r_gap * 8000)::BIGINT
           WHEN r_gap < 0.08 THEN 90000 + floor(r_gap / 0.08 * 510000)::BIGINT
           ELSE 1000 + floor(r_gap * 40000)::BIGINT
         END AS gap_ms
