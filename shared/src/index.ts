@@ -11,6 +11,7 @@ export {
 } from './constants.js';
 export {
   appIdSchema,
+  batchEnvelopeSchema,
   batchReplySchema,
   batchSchema,
   errorBodySchema,
@@ -25,6 +26,7 @@ export {
 } from './schemas.js';
 export type {
   Batch,
+  BatchEnvelope,
   BatchInput,
   BatchReply,
   ErrorBody,

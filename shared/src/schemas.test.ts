@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { batchSchema, PROTOCOL_VERSION } from './index.js';
+import { batchEnvelopeSchema, batchSchema, MAX_EVENTS_PER_BATCH, PROTOCOL_VERSION } from './index.js';
 
 function batchWith(events: unknown[]) {
   return {
@@ -56,5 +56,29 @@ describe('batchSchema', () => {
       expect(result.success, JSON.stringify(userId)).toBe(false);
       expect(result.error?.issues[0]?.path).toEqual(['userId']);
     }
+  });
+});
+
+describe('batchEnvelopeSchema', () => {
+  it('keeps invalid events unchecked', () => {
+    const events = [{ id: 'evt_00000001', type: 'nope' }, 42];
+
+    const envelope = batchEnvelopeSchema.parse(batchWith(events));
+
+    expect(envelope.events).toEqual(events);
+  });
+
+  it('checks the envelope fields', () => {
+    const result = batchEnvelopeSchema.safeParse({ ...batchWith([{}]), sessionId: 'short' });
+
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]?.path).toEqual(['sessionId']);
+  });
+
+  it('bounds the event count', () => {
+    const tooMany = Array.from({ length: MAX_EVENTS_PER_BATCH + 1 }, () => ({}));
+
+    expect(batchEnvelopeSchema.safeParse(batchWith([])).success).toBe(false);
+    expect(batchEnvelopeSchema.safeParse(batchWith(tooMany)).success).toBe(false);
   });
 });

@@ -120,6 +120,14 @@ export const batchSchema = z.object({
   events: z.array(eventSchema).min(1).max(MAX_EVENTS_PER_BATCH),
 });
 
+/**
+ * A batch with its events left unchecked, so the collector can validate each
+ * event on its own, store the valid ones and report the invalid ones by index.
+ */
+export const batchEnvelopeSchema = batchSchema.extend({
+  events: z.array(z.unknown()).min(1).max(MAX_EVENTS_PER_BATCH),
+});
+
 /** The policy values an SDK must apply to its session. */
 export const sessionPolicySchema = z.object({
   enabled: z.boolean(),
@@ -168,6 +176,7 @@ export const errorBodySchema = z.object({
 
 export type Batch = z.infer<typeof batchSchema>;
 export type BatchInput = z.input<typeof batchSchema>;
+export type BatchEnvelope = z.infer<typeof batchEnvelopeSchema>;
 export type SessionEvent = z.infer<typeof eventSchema>;
 export type SessionEventInput = z.input<typeof eventSchema>;
 export type EventType = SessionEvent['type'];
