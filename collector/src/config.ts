@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type AppOrigins, appOriginsVariable, trustProxyVariable } from './access-config.js';
 import { type ApiToken, checkToken, collectTokens, parseApiTokens } from './auth/api-tokens.js';
 import { durationMs, optionalLimit, setting, wholeNumber } from './config-parsers.js';
 import { SESSION_LIMIT_BEHAVIORS, type SessionLimitBehavior } from './policy/setting-ranges.js';
@@ -28,6 +29,20 @@ export interface Config {
   apiTokens: readonly ApiToken[];
   /** Origins allowed to send events and open streams, or `"*"` for any origin. */
   allowedOrigins: readonly string[] | '*';
+  /**
+   * Origins allowed per app id, from `APP_ORIGINS`; a batch of a listed app
+   * must come from one of them. Apps not listed use `allowedOrigins`. @default empty
+   */
+  appOrigins: AppOrigins;
+  /**
+   * Proxies in front of the collector, from `TRUST_PROXY`. 0 takes the client
+   * address from the socket; n takes the nth X-Forwarded-For entry from the right. @default 0
+   */
+  trustProxyHops: number;
+  /** Requests per minute one client address may send without a token, or 0 for no limit. @default 1200 */
+  rateLimitPerIp: number;
+  /** Batches per minute one app id may send, or 0 for no limit. @default 60000 */
+  rateLimitPerApp: number;
   /** A session ends after this long without activity. @default 30 min */
   idleTimeoutMs: number;
   /** A session ends this long after it started, whatever its activity. @default 12 h */
@@ -118,6 +133,10 @@ const envSchema = z.object({
       return z.NEVER;
     }),
   ALLOWED_ORIGINS: z.string().optional(),
+  APP_ORIGINS: appOriginsVariable,
+  TRUST_PROXY: trustProxyVariable,
+  RATE_LIMIT_PER_IP: wholeNumber('RATE_LIMIT_PER_IP', 1200, 0, 10_000_000),
+  RATE_LIMIT_PER_APP: wholeNumber('RATE_LIMIT_PER_APP', 60_000, 0, 100_000_000),
   ANALYST_TOKEN: z
     .string()
     .optional()
@@ -206,6 +225,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     host: parsed.HOST,
     databasePath: parsed.DATABASE_PATH,
     allowedOrigins: readOrigins(parsed.ALLOWED_ORIGINS, parsed.PORT),
+    appOrigins: parsed.APP_ORIGINS,
+    trustProxyHops: parsed.TRUST_PROXY,
+    rateLimitPerIp: parsed.RATE_LIMIT_PER_IP,
+    rateLimitPerApp: parsed.RATE_LIMIT_PER_APP,
     idleTimeoutMs: parsed.IDLE_TIMEOUT_MS,
     absoluteTimeoutMs: parsed.ABSOLUTE_TIMEOUT_MS,
     warningMs: parsed.WARNING_MS,
