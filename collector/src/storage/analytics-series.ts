@@ -88,19 +88,20 @@ export async function readSessionCounts(
   bucketing: Bucketing,
 ): Promise<Series<SessionCounts>> {
   const sql = `
-    WITH per_user_bucket AS MATERIALIZED (
-      SELECT bucket, user_key, count(*) AS sessions
-      FROM (${sessionsInRangeSql(bucketing)})
-      GROUP BY bucket, user_key
+    WITH keyed AS MATERIALIZED (
+      SELECT ${USER_KEY_SQL} AS user_key, started_at
+      FROM sessions
+      WHERE started_at < $to AND ${FILTER_SQL}
+    ),
+    per_user_bucket AS MATERIALIZED (
+      SELECT ${bucketing.indexSql('started_at')} AS bucket, user_key, count(*) AS sessions
+      FROM keyed
+      WHERE started_at >= $from
+      GROUP BY ALL
     ),
     first_seen AS MATERIALIZED (
       SELECT user_key, first_at, ${bucketing.indexSql('first_at')} AS first_bucket
-      FROM (
-        SELECT ${USER_KEY_SQL} AS user_key, min(started_at) AS first_at
-        FROM sessions
-        WHERE started_at < $to AND ${FILTER_SQL}
-        GROUP BY ALL
-      )
+      FROM (SELECT user_key, min(started_at) AS first_at FROM keyed GROUP BY user_key)
     ),
     per_user AS (
       SELECT user_key, sum(sessions) AS sessions FROM per_user_bucket GROUP BY user_key
