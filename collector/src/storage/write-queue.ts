@@ -142,7 +142,7 @@ export class WriteQueue {
         await this.#statements.writeGroup(this.#groupRows(state));
         return outcomes;
       } catch (error) {
-        const stored = await this.#statements.rollback();
+        const stored = await this.#statements.rollback([...state.events.keys()]);
         if (stored.length === 0 || attempt === 2) throw error;
         for (const id of stored) state.storedEventIds.add(id);
       }

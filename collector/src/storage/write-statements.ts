@@ -16,44 +16,26 @@ import {
   toSessionRow,
 } from './rows.js';
 
-const NEW_SESSIONS = 'staging_new_sessions';
 const CHANGED_SESSIONS = 'staging_changed_sessions';
-const EVENTS = 'staging_events';
-const AUDIT = 'staging_audit';
+const STAGED_EVENT_IDS = 'staging_event_ids';
 
 const SESSION_UPDATES = SESSION_COLUMNS.filter(([column]) => column !== 'id')
   .map(([column]) => `${column} = s.${column}`)
   .join(', ');
 
 /**
- * Writes and commits one group in one native call, so a group costs one
- * thread hop. An event id that is already stored makes the insert fail with a
- * constraint violation, and the queue then retries without it.
+ * Ends a group: the changed sessions go from their staging table into
+ * `sessions` in one UPDATE, and the transaction commits. Sent as one native
+ * call, so the end of a group costs one thread hop.
  */
-const WRITE_GROUP_SQL = `
-  BEGIN TRANSACTION;
+const UPDATE_AND_COMMIT_SQL = `
   UPDATE sessions SET ${SESSION_UPDATES} FROM ${CHANGED_SESSIONS} AS s WHERE sessions.id = s.id;
-  INSERT INTO sessions SELECT * FROM ${NEW_SESSIONS};
-  INSERT INTO events SELECT * FROM ${EVENTS};
-  INSERT INTO audit_log SELECT * FROM ${AUDIT};
-  DELETE FROM ${NEW_SESSIONS};
   DELETE FROM ${CHANGED_SESSIONS};
-  DELETE FROM ${EVENTS};
-  DELETE FROM ${AUDIT};
   COMMIT;
 `;
 
-const CLEAR_STAGING_SQL = `
-  DELETE FROM ${NEW_SESSIONS};
-  DELETE FROM ${CHANGED_SESSIONS};
-  DELETE FROM ${EVENTS};
-  DELETE FROM ${AUDIT};
-`;
-
-type StagingAppenders = Record<
-  'newSessions' | 'changedSessions' | 'events' | 'audit',
-  DuckDBAppender
->;
+/** Appenders of the write connection, one a table. */
+type Appenders = Record<'newSessions' | 'changedSessions' | 'events' | 'audit' | 'eventIds', DuckDBAppender>;
 
 /** Rows of one write group. */
 export interface GroupRows {
@@ -64,21 +46,23 @@ export interface GroupRows {
 }
 
 /**
- * The SQL of the write connection. Rows go through appenders into temporary
- * staging tables (each flush commits on its own), then into the real tables
- * with a few set-based statements. Staging tables are per connection and
- * vanish with it, so a crash leaves no staged rows behind.
+ * The SQL of the write connection. New rows go through appenders straight
+ * into their tables inside the group's transaction, because an appender's
+ * flush joins the open transaction and so commits or rolls back with it.
+ * Changed sessions go through a temporary staging table and one UPDATE.
+ * Staging tables are per connection and vanish with it, so a crash leaves
+ * no staged rows behind.
  */
 export class WriteStatements {
   readonly #connection: DuckDBConnection;
   readonly #loadSessions: DuckDBPreparedStatement;
   readonly #loadUserSessions: DuckDBPreparedStatement;
-  readonly #appenders: StagingAppenders;
+  readonly #appenders: Appenders;
 
   private constructor(
     connection: DuckDBConnection,
     loads: { sessions: DuckDBPreparedStatement; userSessions: DuckDBPreparedStatement },
-    appenders: StagingAppenders,
+    appenders: Appenders,
   ) {
     this.#connection = connection;
     this.#loadSessions = loads.sessions;
@@ -86,13 +70,10 @@ export class WriteStatements {
     this.#appenders = appenders;
   }
 
-  /** Creates the staging tables and appenders of this connection and prepares the load query. */
+  /** Creates the staging tables and appenders of this connection and prepares the load queries. */
   static async create(connection: DuckDBConnection): Promise<WriteStatements> {
-    for (const table of [NEW_SESSIONS, CHANGED_SESSIONS]) {
-      await connection.run(`CREATE TEMP TABLE ${table} AS SELECT * FROM sessions WITH NO DATA`);
-    }
-    await connection.run(`CREATE TEMP TABLE ${EVENTS} AS SELECT * FROM events WITH NO DATA`);
-    await connection.run(`CREATE TEMP TABLE ${AUDIT} AS SELECT * FROM audit_log WITH NO DATA`);
+    await connection.run(`CREATE TEMP TABLE ${CHANGED_SESSIONS} AS SELECT * FROM sessions WITH NO DATA`);
+    await connection.run(`CREATE TEMP TABLE ${STAGED_EVENT_IDS} (id VARCHAR NOT NULL)`);
     const loads = {
       sessions: await connection.prepare('SELECT * FROM sessions WHERE id IN (SELECT unnest($1))'),
       userSessions: await connection.prepare(
@@ -100,10 +81,11 @@ export class WriteStatements {
       ),
     };
     const appenders = {
-      newSessions: await connection.createAppender(NEW_SESSIONS, 'main', 'temp'),
+      newSessions: await connection.createAppender('sessions'),
       changedSessions: await connection.createAppender(CHANGED_SESSIONS, 'main', 'temp'),
-      events: await connection.createAppender(EVENTS, 'main', 'temp'),
-      audit: await connection.createAppender(AUDIT, 'main', 'temp'),
+      events: await connection.createAppender('events'),
+      audit: await connection.createAppender('audit_log'),
+      eventIds: await connection.createAppender(STAGED_EVENT_IDS, 'main', 'temp'),
     };
     return new WriteStatements(connection, loads, appenders);
   }
@@ -124,29 +106,39 @@ export class WriteStatements {
     return reader.getRowObjectsJS().map((raw) => toSessionRow(raw));
   }
 
-  /** Stages the rows and writes them in one transaction; throws when any statement fails. */
+  /**
+   * Writes the rows in one transaction and commits it. Throws when any write
+   * fails, such as an event id that is already stored, and then leaves the
+   * transaction open for `rollback`.
+   */
   async writeGroup(rows: GroupRows): Promise<void> {
-    stage(this.#appenders.newSessions, SESSION_COLUMNS, rows.newSessions);
-    stage(this.#appenders.changedSessions, SESSION_COLUMNS, rows.changedSessions);
-    stage(this.#appenders.events, EVENT_COLUMNS, rows.events);
-    stage(this.#appenders.audit, AUDIT_COLUMNS, rows.audit);
-    await this.#connection.run(WRITE_GROUP_SQL);
+    // The staging flush commits on its own; the UPDATE below reads it inside the transaction.
+    append(this.#appenders.changedSessions, SESSION_COLUMNS, rows.changedSessions);
+    await this.#connection.run('BEGIN TRANSACTION');
+    append(this.#appenders.newSessions, SESSION_COLUMNS, rows.newSessions);
+    append(this.#appenders.events, EVENT_COLUMNS, rows.events);
+    append(this.#appenders.audit, AUDIT_COLUMNS, rows.audit);
+    await this.#connection.run(UPDATE_AND_COMMIT_SQL);
   }
 
   /**
-   * Rolls back a failed `writeGroup` and returns the ids of staged events that
-   * are already stored, then clears the staging tables.
+   * Rolls back a failed `writeGroup`, clears the staging table and returns
+   * which of `eventIds` are already stored.
    */
-  async rollback(): Promise<string[]> {
-    // A failed flush may leave rows in an appender's buffer.
+  async rollback(eventIds: readonly string[]): Promise<string[]> {
+    // A failed flush leaves its rows in the appender's buffer.
     for (const appender of Object.values(this.#appenders)) appender.clear();
-    // Fails when the transaction already ended, which leaves nothing to undo.
+    // Fails when no transaction is open, which leaves nothing to undo.
     await this.#connection.run('ROLLBACK').catch(() => {});
+    await this.#connection.run(`DELETE FROM ${CHANGED_SESSIONS}`);
+    if (eventIds.length === 0) return [];
 
+    const rows = eventIds.map((id) => ({ id }));
+    append(this.#appenders.eventIds, [['id', 'id', 'text']] as const, rows);
     const reader = await this.#connection.runAndReadAll(
-      `SELECT s.id FROM ${EVENTS} AS s JOIN events AS e ON e.id = s.id`,
+      `SELECT s.id FROM ${STAGED_EVENT_IDS} AS s JOIN events AS e ON e.id = s.id`,
     );
-    await this.#connection.run(CLEAR_STAGING_SQL);
+    await this.#connection.run(`DELETE FROM ${STAGED_EVENT_IDS}`);
     return reader.getRowObjectsJS().map((row) => String(row.id));
   }
 
@@ -156,8 +148,11 @@ export class WriteStatements {
   }
 }
 
-/** Appends rows to a staging table and flushes them; outside a transaction each flush commits. */
-function stage<Row>(
+/**
+ * Appends rows and flushes them. Inside a transaction the flush joins it,
+ * and outside one it commits on its own.
+ */
+function append<Row>(
   appender: DuckDBAppender,
   columns: ReadonlyArray<readonly [string, keyof Row, ColumnKind]>,
   rows: readonly Row[],
