@@ -39,6 +39,8 @@ export interface PlanContext {
   receivedAt: number;
   /** Whether the request declared the batch's user id, so the user's sessions can be read. */
   hasUserIds: boolean;
+  /** Truncated network of the client, stored on a session this batch creates. */
+  clientNetwork: string | null;
 }
 
 /**
@@ -67,7 +69,7 @@ export function planBatch(view: WriteView, batch: Batch, context: PlanContext): 
     return { status: 'disabled', row: existing, resolution };
   }
 
-  const row = existing ?? createSessionRow(batch, receivedAt, settings);
+  const row = existing ?? createSessionRow(batch, receivedAt, settings, context.clientNetwork);
   const isPolicyChanged = applyResolution(row, resolution, receivedAt) && existing !== undefined;
   if (row.endedAt !== null) {
     view.putSession(row);

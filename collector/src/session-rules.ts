@@ -44,11 +44,15 @@ export function clockOffsetMs(sentAt: number | undefined, receivedAt: number): n
   return Math.abs(offset) > CLOCK_SKEW_TOLERANCE_MS ? offset : 0;
 }
 
-/** Creates the row of a session first seen in `batch`, started at its earliest event. */
+/**
+ * Creates the row of a session first seen in `batch`, started at its earliest
+ * event. `clientNetwork` must already be truncated (see `truncateAddress`).
+ */
 export function createSessionRow(
   batch: Batch,
   receivedAt: number,
   limits: SessionLimits,
+  clientNetwork: string | null = null,
 ): SessionRow {
   const offset = clockOffsetMs(batch.sentAt, receivedAt);
   const timestamps = batch.events.map((event) => correctTs(event.ts, offset, receivedAt));
@@ -84,6 +88,7 @@ export function createSessionRow(
     interactionsTouch: 0,
     interactionsVisibility: 0,
     interactionsFocus: 0,
+    clientNetwork,
   };
 }
 

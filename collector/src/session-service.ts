@@ -89,8 +89,11 @@ export class SessionService {
     return 2 * this.policies.defaults.heartbeatMs;
   }
 
-  /** Applies a validated batch and resolves once its writes are committed. */
-  async ingest(batch: Batch): Promise<IngestResult> {
+  /**
+   * Applies a validated batch and resolves once its writes are committed.
+   * `clientNetwork` is the truncated address of the sender (`truncateAddress`).
+   */
+  async ingest(batch: Batch, clientNetwork: string | null = null): Promise<IngestResult> {
     await this.ready();
     const receivedAt = this.#now();
     const eventIds = batch.events.map((event) => event.id);
@@ -104,6 +107,7 @@ export class SessionService {
             policies: this.policies,
             receivedAt,
             hasUserIds: userIds.length > 0,
+            clientNetwork,
           }),
       });
 

@@ -116,6 +116,13 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE sessions ADD COLUMN interactions_focus BIGINT DEFAULT 0;
     `,
   },
+  {
+    version: 4,
+    name: 'store the truncated client network of each session',
+    sql: `
+      ALTER TABLE sessions ADD COLUMN client_network VARCHAR;
+    `,
+  },
 ];
 
 /**

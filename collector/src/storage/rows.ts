@@ -47,6 +47,12 @@ export interface SessionRow {
   interactionsTouch: number;
   interactionsVisibility: number;
   interactionsFocus: number;
+  /**
+   * Network the session's first batch came from: the TCP peer address with
+   * the last IPv4 octet or all but the first 48 IPv6 bits zeroed, or null
+   * when unknown. The full address is never stored.
+   */
+  clientNetwork: string | null;
 }
 
 /** The `SessionRow` field that sums the interactions of each kind of input. */
@@ -110,6 +116,7 @@ export const SESSION_COLUMNS = [
   ['interactions_touch', 'interactionsTouch', 'bigint'],
   ['interactions_visibility', 'interactionsVisibility', 'bigint'],
   ['interactions_focus', 'interactionsFocus', 'bigint'],
+  ['client_network', 'clientNetwork', 'text'],
 ] as const satisfies ReadonlyArray<readonly [string, keyof SessionRow, ColumnKind]>;
 
 /** Columns of `events` in table order: name, row field and kind. */
@@ -174,6 +181,7 @@ export function toSessionRow(raw: Record<string, unknown>): SessionRow {
     interactionsTouch: toNumber(raw.interactions_touch),
     interactionsVisibility: toNumber(raw.interactions_visibility),
     interactionsFocus: toNumber(raw.interactions_focus),
+    clientNetwork: toNullableString(raw.client_network),
   };
 }
 

@@ -34,6 +34,7 @@ export function sessionRowFixture(overrides: Partial<SessionRow> = {}): SessionR
     interactionsTouch: 0,
     interactionsVisibility: 0,
     interactionsFocus: 0,
+    clientNetwork: null,
     ...overrides,
   };
 }
