@@ -69,7 +69,7 @@ describe('access variables', () => {
       'APP_ORIGINS origins must look like https://shop.example:8443, received "https://shop.example/path" for app shop-web',
     );
     expect(() => loadConfig({ APP_ORIGINS: 'a=https://a.example;a=https://b.example' })).toThrow(
-      'APP_ORIGINS lists app a twice; merge its origins',
+      'APP_ORIGINS lists app a twice, so merge its origins into one entry',
     );
   });
 });

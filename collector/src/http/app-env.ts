@@ -1,6 +1,12 @@
 import type { RequestIdVariables } from 'hono/request-id';
 import type { Caller } from '../auth/token-registry.js';
 
+/** One integration-log entry of an ingest request that got a 2xx reply. */
+export interface IngestWarning {
+  code: string;
+  message: string;
+}
+
 /** Hono environment of the collector: per-request variables set by middleware and routes. */
 export interface AppEnv {
   Variables: RequestIdVariables & {
@@ -10,5 +16,11 @@ export interface AppEnv {
     appId?: string;
     /** Name and role of the token that authenticated the request. */
     caller?: Caller;
+    /** Client IP address, from the socket or a trusted proxy; never log or store it raw. */
+    clientAddress?: string;
+    /** Problems of a 2xx ingest reply (rejected or clamped events) for the integration log. */
+    ingestWarnings?: IngestWarning[];
+    /** Whether the integration log skips this 4xx, because it repeats a rate-limit rejection. */
+    isIngestLogSkipped?: boolean;
   };
 }

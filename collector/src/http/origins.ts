@@ -1,5 +1,6 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
+import type { AppOrigins } from '../access-config.js';
 import type { AppEnv } from './app-env.js';
 import { sendError } from './errors.js';
 
@@ -43,4 +44,38 @@ export function requireAllowedOrigin(allowed: AllowedOrigins): MiddlewareHandler
     }
     await next();
   };
+}
+
+/**
+ * Returns the origins the CORS headers and the first origin check allow: the
+ * global list plus every app's `APP_ORIGINS`, because a batch's app id is
+ * known only after its body is read. `checkAppOrigin` then narrows it per app.
+ */
+export function mergeAppOrigins(allowed: AllowedOrigins, appOrigins: AppOrigins): AllowedOrigins {
+  if (allowed === '*') return '*';
+  return [...new Set([...allowed, ...[...appOrigins.values()].flat()])];
+}
+
+/**
+ * Returns a 403 `origin_not_allowed` response when `appId` has an
+ * `APP_ORIGINS` entry that does not list the request's Origin, or undefined
+ * when the request may go on. Requests without an Origin header and from the
+ * collector's own origin pass, as in `requireAllowedOrigin`.
+ */
+export function checkAppOrigin(
+  c: Context<AppEnv>,
+  appOrigins: AppOrigins,
+  appId: string,
+): Response | undefined {
+  const allowed = appOrigins.get(appId);
+  const origin = c.req.header('origin');
+  if (allowed === undefined || origin === undefined) return undefined;
+  if (isOriginAllowed(allowed, origin, new URL(c.req.url).origin)) return undefined;
+
+  return sendError(
+    c,
+    403,
+    'origin_not_allowed',
+    `Origin ${origin} is not allowed for app ${appId}; add it to the app's APP_ORIGINS entry of the collector`,
+  );
 }

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import type { Hono } from 'hono';
 import type { AppEnv } from './app-env.js';
 import { sendError } from './errors.js';
+import { pageContentSecurityPolicy } from './security-headers.js';
 
 /** Paths of the files the collector serves. */
 export interface StaticFiles {
@@ -47,7 +48,10 @@ export function registerStaticRoutes(app: Hono<AppEnv>, files: StaticFiles): voi
     if (!file) {
       return sendError(c, 404, 'not_found', `The example page ${files.examplePagePath} is missing`);
     }
-    return c.html(file.body.toString('utf8'));
+    const page = file.body.toString('utf8');
+    c.header('Content-Security-Policy', pageContentSecurityPolicy(page));
+    c.header('Referrer-Policy', 'same-origin');
+    return c.html(page);
   });
 
   app.get('/example.js', async (c) => {

@@ -1,10 +1,13 @@
-import type { Hono } from 'hono';
+import type { Context, Hono } from 'hono';
 import { type SSEStreamingApi, streamSSE } from 'hono/streaming';
 import { idSchema, type SessionState } from '../../../shared/src/index.js';
+import type { AppOrigins } from '../access-config.js';
 import type { SessionService } from '../session-service.js';
+import type { Storage } from '../storage/index.js';
 import type { StreamHub } from '../stream-hub.js';
 import type { AppEnv } from './app-env.js';
 import { sendError } from './errors.js';
+import { checkAppOrigin } from './origins.js';
 
 /** Interval of `: ping` comments, which keep proxies from closing an idle stream. */
 export const DEFAULT_PING_INTERVAL_MS = 15_000;
@@ -14,6 +17,10 @@ export interface StreamRouteOptions {
   service: SessionService;
   hub: StreamHub;
   pingIntervalMs: number;
+  /** Origins allowed per app; a stream of a listed app must come from one of them. */
+  appOrigins: AppOrigins;
+  /** Reads the session's app id for the `appOrigins` check. */
+  storage: Pick<Storage, 'getSession'>;
 }
 
 /**
@@ -26,9 +33,22 @@ export function registerStreamRoute(app: Hono<AppEnv>, options: StreamRouteOptio
     c.set('sessionId', id);
     const initial = idSchema.safeParse(id).success ? await options.service.getState(id) : undefined;
     if (!initial) return sendError(c, 404, 'not_found', `Session ${id} not found`);
+    const refusal = await checkStreamOrigin(c, id, options);
+    if (refusal) return refusal;
 
     return streamSSE(c, (stream) => runStream(stream, id, initial, options));
   });
+}
+
+/** Applies the `APP_ORIGINS` entry of the session's app, when the request has an Origin. */
+async function checkStreamOrigin(
+  c: Context<AppEnv>,
+  id: string,
+  options: StreamRouteOptions,
+): Promise<Response | undefined> {
+  if (options.appOrigins.size === 0 || c.req.header('origin') === undefined) return undefined;
+  const row = await options.storage.getSession(id);
+  return row ? checkAppOrigin(c, options.appOrigins, row.appId) : undefined;
 }
 
 /** Writes states to one stream until the client disconnects or the hub closes. */
