@@ -100,19 +100,22 @@ export async function readSessionCounts(
       GROUP BY ALL
     ),
     first_seen AS MATERIALIZED (
-      SELECT user_key, first_at, ${bucketing.indexSql('first_at')} AS first_bucket
-      FROM (SELECT user_key, min(started_at) AS first_at FROM keyed GROUP BY user_key)
-    ),
-    per_user AS (
-      SELECT user_key, sum(sessions) AS sessions FROM per_user_bucket GROUP BY user_key
+      SELECT user_key, first_at, in_range, ${bucketing.indexSql('first_at')} AS first_bucket
+      FROM (
+        SELECT user_key, min(started_at) AS first_at,
+          count(*) FILTER (WHERE started_at >= $from) AS in_range
+        FROM keyed
+        GROUP BY user_key
+      )
     )
     SELECT 0 AS is_total, p.bucket, sum(p.sessions) AS sessions, count(*) AS unique_users,
       count(*) FILTER (WHERE f.first_bucket >= p.bucket) AS new_users
     FROM per_user_bucket AS p JOIN first_seen AS f ON f.user_key = p.user_key
     GROUP BY p.bucket
     UNION ALL
-    SELECT 1, NULL, sum(u.sessions), count(*), count(*) FILTER (WHERE f.first_at >= $from)
-    FROM per_user AS u JOIN first_seen AS f ON f.user_key = u.user_key
+    SELECT 1, NULL, coalesce(sum(in_range), 0), count(*) FILTER (WHERE in_range > 0),
+      count(*) FILTER (WHERE in_range > 0 AND first_at >= $from)
+    FROM first_seen
   `;
   const rows = await readRows(connection, sql, queryValues(query));
   const empty: SessionCounts = { sessions: 0, uniqueUsers: 0, newUsers: 0, returningUsers: 0 };
