@@ -12,25 +12,30 @@ const typescript = () => esbuild({ target: 'es2022', tsconfig: 'tsconfig.json' }
 /**
  * Property names the script-tag build shortens. Each is used only between the SDK's own
  * modules: never on the wire, in localStorage, IndexedDB or tab messages, in the public API,
- * nor by ky or idb-keyval. Names that are also DOM properties stay long, because terser
- * reserves those. The built-bundle test in sdk/src/bundle-smoke.test.ts checks the result.
+ * nor by ky or idb-keyval, because the npm build must read what the script-tag build stores
+ * and posts. Names that are also DOM properties stay long, because terser reserves those.
+ * The built-bundle test in sdk/src/bundle-smoke.test.ts checks the result.
  */
 const INTERNAL_PROPERTIES = [
   'acceptedSessionId',
   'activity',
+  'channel',
   'cleanups',
+  'delivery',
   'drain',
-  'dropSession',
   'emitter',
   'firstAt',
   'flushAll',
   'flushOnExit',
   'handle',
   'heartbeat',
+  'idle',
   'instanceId',
   'intervalMs',
+  'isHidden',
   'isRetryable',
-  'lastBroadcastAt',
+  'isShared',
+  'lastSharedAt',
   'lastUrl',
   'notePush',
   'onCount',
@@ -38,14 +43,49 @@ const INTERNAL_PROPERTIES = [
   'onIdle',
   'onInput',
   'onResult',
+  'onSent',
   'onWarning',
   'onWindow',
-  'peekBatch',
-  'recover',
+  'own',
+  'queue',
+  'readAll',
+  'release',
+  'resign',
   'retryAfterMs',
-  'takeAll',
+  'store',
+  'stream',
+  'tabRegistry',
   'timer',
+  'timing',
   'touch',
+];
+
+/**
+ * ky 1.9.1 option and hook names that the bundle may shorten too, because no code outside
+ * the bundle reads them. The SDK passes ky's options as object literals in the same bundle,
+ * which terser renames alike. It uses no hooks or progress callbacks.
+ */
+const KY_PROPERTIES = [
+  'abortController',
+  'afterResponse',
+  'afterStatusCodes',
+  'backoffLimit',
+  'beforeError',
+  'beforeRequest',
+  'beforeRetry',
+  'defaultRetryOptions',
+  'maxRetryAfter',
+  'onDownloadProgress',
+  'onUploadProgress',
+  'parseJson',
+  'percent',
+  'prefixUrl',
+  'retryCount',
+  'statusCodes',
+  'stringifyJson',
+  'throwHttpErrors',
+  'totalBytes',
+  'transferredBytes',
 ];
 
 /** Terser options of the script-tag build. The `_` pattern matches ky's private members. */
@@ -53,8 +93,8 @@ const minify = {
   ecma: 2020,
   module: true,
   toplevel: true,
-  compress: { passes: 3, unsafe_arrows: true, pure_getters: true },
-  mangle: { properties: { regex: new RegExp(`^(?:_\\w+|${INTERNAL_PROPERTIES.join('|')})$`) } },
+  compress: { passes: 5, unsafe: true, unsafe_arrows: true, unsafe_methods: true, pure_getters: true },
+  mangle: { properties: { regex: new RegExp(`^(?:_\\w+|${[...INTERNAL_PROPERTIES, ...KY_PROPERTIES].join('|')})$`) } },
   format: { comments: false },
 };
 

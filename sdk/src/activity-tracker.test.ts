@@ -80,26 +80,33 @@ describe('trackActivity', () => {
   it('maps every input kind', () => {
     const events: [string, EventTarget][] = [
       ['pointerdown', window],
-      ['keydown', window],
-      ['scroll', document],
+      ['keydown', document.body],
+      ['wheel', document],
       ['touchstart', window],
-      ['visibilitychange', document],
-      ['focus', window],
     ];
-    for (const [type, target] of events) target.dispatchEvent(new Event(type));
+    for (const [type, target] of events) target.dispatchEvent(new Event(type, { bubbles: true }));
 
-    expect(inputs.map(([kind]) => kind)).toEqual(['pointer', 'key', 'scroll', 'touch', 'visibility', 'focus']);
+    expect(inputs.map(([kind]) => kind)).toEqual(['pointer', 'key', 'scroll', 'touch']);
   });
 
-  it('ignores page becoming hidden', () => {
-    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
-    try {
-      document.dispatchEvent(new Event('visibilitychange'));
-    } finally {
-      delete (document as { visibilityState?: unknown }).visibilityState;
-    }
+  it('ignores focus, visibility and scroll', () => {
+    // All three also happen without the user: on wake-up, or when a script scrolls.
+    window.dispatchEvent(new Event('focus'));
+    document.dispatchEvent(new Event('visibilitychange'));
+    document.dispatchEvent(new Event('scroll'));
 
     expect(inputs).toEqual([]);
+  });
+
+  it('sees input a page stops', () => {
+    const button = document.createElement('button');
+    document.body.append(button);
+    button.addEventListener('keydown', (event) => event.stopPropagation());
+
+    button.dispatchEvent(new Event('keydown', { bubbles: true }));
+    button.remove();
+
+    expect(inputs.map(([kind]) => kind)).toEqual(['key']);
   });
 
   it('stops listening after stop', () => {

@@ -2,21 +2,24 @@ import type { ActivityKind } from '../../shared/src/index.js';
 
 /** Inputs of one kind closer together than this are counted once, in ms. */
 export const THROTTLE_MS = 200;
-/** Inputs of one kind within this window after the first become one `activity` event, in ms. */
+/**
+ * Inputs within this window after the first input of any kind become one `activity` event
+ * per kind, in ms. One timer closes every open window at once.
+ */
 export const COALESCE_MS = 5000;
 
-/** DOM events that count as input, by the activity kind they report. */
-const INPUT_EVENTS: [string, ActivityKind, 'window' | 'document'][] = [
-  ['pointerdown', 'pointer', 'window'],
-  ['pointermove', 'pointer', 'window'],
-  ['keydown', 'key', 'window'],
-  ['wheel', 'scroll', 'window'],
-  // Scroll does not bubble, but a capturing listener on document sees every scroller.
-  ['scroll', 'scroll', 'document'],
-  ['touchstart', 'touch', 'window'],
-  ['touchmove', 'touch', 'window'],
-  ['visibilitychange', 'visibility', 'document'],
-  ['focus', 'focus', 'window'],
+/**
+ * DOM events that count as input, by the activity kind they report. Focus and a page
+ * becoming visible are not input, because they also happen when the computer wakes up,
+ * and neither is `scroll`, which scripts cause too.
+ */
+const INPUT_EVENTS: [string, ActivityKind][] = [
+  ['pointerdown', 'pointer'],
+  ['pointermove', 'pointer'],
+  ['keydown', 'key'],
+  ['wheel', 'scroll'],
+  ['touchstart', 'touch'],
+  ['touchmove', 'touch'],
 ];
 
 /** Callbacks of the activity tracker. */
@@ -36,44 +39,40 @@ export interface ActivityTracker {
 /** Starts passive listeners for every input kind. */
 export function trackActivity(events: ActivityEvents): ActivityTracker {
   const lastCountedAt = new Map<ActivityKind, number>();
-  const windows = new Map<ActivityKind, { firstAt: number; count: number; timer: ReturnType<typeof setTimeout> }>();
+  const windows = new Map<ActivityKind, { firstAt: number; count: number }>();
+  let timer: ReturnType<typeof setTimeout> | undefined;
 
-  const close = (kind: ActivityKind) => {
-    const open = windows.get(kind);
-
-    if (!open) return;
-    clearTimeout(open.timer);
-    windows.delete(kind);
-    events.onWindow(kind, open.firstAt, open.count);
+  const drain = () => {
+    clearTimeout(timer);
+    timer = undefined;
+    windows.forEach((open, kind) => events.onWindow(kind, open.firstAt, open.count));
+    windows.clear();
   };
   const count = (kind: ActivityKind) => {
     const now = Date.now();
+    const open = windows.get(kind);
 
     if (now - (lastCountedAt.get(kind) ?? -Infinity) < THROTTLE_MS) return;
     lastCountedAt.set(kind, now);
     events.onInput(kind, now);
-
-    const open = windows.get(kind);
     if (open) open.count += 1;
-    else windows.set(kind, { firstAt: now, count: 1, timer: setTimeout(() => close(kind), COALESCE_MS) });
+    else windows.set(kind, { firstAt: now, count: 1 });
+    timer ??= setTimeout(drain, COALESCE_MS);
   };
-  const listeners = INPUT_EVENTS.map(([type, kind, target]) => {
-    const listener = () => {
-      if (type !== 'visibilitychange' || document.visibilityState === 'visible') count(kind);
-    };
-    // Capturing sees input even when the page stops its propagation. Focus is not captured
-    // because element focus events would then count too; only the window's focus should.
-    const options = { capture: type !== 'focus', passive: true };
-    (target === 'window' ? window : document).addEventListener(type, listener, options);
+  // Capturing on window receives input even when the page stops its propagation.
+  const options = { capture: true, passive: true };
+  const listeners = INPUT_EVENTS.map(([type, kind]) => {
+    const listener = () => count(kind);
+    addEventListener(type, listener, options);
 
-    return () => (target === 'window' ? window : document).removeEventListener(type, listener, options);
+    return () => removeEventListener(type, listener, options);
   });
 
   return {
-    drain: () => windows.forEach((_, kind) => close(kind)),
+    drain,
     stop() {
       listeners.forEach((remove) => remove());
-      windows.forEach((open) => clearTimeout(open.timer));
+      clearTimeout(timer);
       windows.clear();
     },
   };

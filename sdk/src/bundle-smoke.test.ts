@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { batchSchema, type BatchInput } from '../../shared/src/index.js';
 import { init } from './index.js';
-import { SCRIPT_ATTRIBUTES } from './script-config.js';
+import { attributeOf } from './script-config.js';
 import { acceptBatch, sessionState, startTestCollector, waitUntil } from './test-collector.js';
 import { TestEventSource } from './test-event-source.js';
 import type { ProcessSessions } from './types.js';
@@ -54,9 +54,9 @@ describe('built bundle', () => {
 
   it('sends batch with wire names', async () => {
     const tracker = runBundle({
-      [SCRIPT_ATTRIBUTES.appId]: 'shop',
-      [SCRIPT_ATTRIBUTES.endpoint]: collector.endpoint,
-      [SCRIPT_ATTRIBUTES.flushIntervalMs]: '100',
+      [attributeOf('appId')]: 'shop',
+      [attributeOf('endpoint')]: collector.endpoint,
+      [attributeOf('flushIntervalMs')]: '100',
     });
     tracker.identify('user-7');
     tracker.track('checkout', { total: 12.5 });
@@ -75,7 +75,7 @@ describe('built bundle', () => {
   });
 
   it('keeps public API names', async () => {
-    const tracker = runBundle({ [SCRIPT_ATTRIBUTES.appId]: 'shop', [SCRIPT_ATTRIBUTES.endpoint]: collector.endpoint });
+    const tracker = runBundle({ [attributeOf('appId')]: 'shop', [attributeOf('endpoint')]: collector.endpoint });
     const starts: unknown[] = [];
     tracker.on('start', (payload) => starts.push(payload));
     const { sessionId } = tracker.getState();
@@ -83,7 +83,19 @@ describe('built bundle', () => {
 
     expect(starts).toEqual([{ sessionId, isNew: true }]);
 
+    expect(Object.keys(tracker).sort()).toEqual([
+      'end',
+      'getState',
+      'grantConsent',
+      'identify',
+      'on',
+      'optIn',
+      'optOut',
+      'stop',
+      'track',
+    ]);
     expect(Object.keys(tracker.getState()).sort()).toEqual([
+      'droppedEvents',
       'endReason',
       'idleDeadline',
       'isLeader',
@@ -107,7 +119,7 @@ describe('built bundle', () => {
   });
 
   it('beacons queue on pagehide', async () => {
-    const tracker = runBundle({ [SCRIPT_ATTRIBUTES.appId]: 'shop', [SCRIPT_ATTRIBUTES.endpoint]: collector.endpoint });
+    const tracker = runBundle({ [attributeOf('appId')]: 'shop', [attributeOf('endpoint')]: collector.endpoint });
     tracker.track('checkout');
 
     window.dispatchEvent(new Event('pagehide'));
@@ -126,11 +138,11 @@ describe('built bundle', () => {
     await collector.close();
     collector = await startTestCollector((batch) => acceptBatch(batch, { idleTimeoutMs: 3000, warningMs: 2000 }));
     const tracker = runBundle({
-      [SCRIPT_ATTRIBUTES.appId]: 'shop',
-      [SCRIPT_ATTRIBUTES.endpoint]: collector.endpoint,
-      [SCRIPT_ATTRIBUTES.idleTimeoutMs]: '3000',
-      [SCRIPT_ATTRIBUTES.warningMs]: '2000',
-      [SCRIPT_ATTRIBUTES.flushIntervalMs]: '100',
+      [attributeOf('appId')]: 'shop',
+      [attributeOf('endpoint')]: collector.endpoint,
+      [attributeOf('idleTimeoutMs')]: '3000',
+      [attributeOf('warningMs')]: '2000',
+      [attributeOf('flushIntervalMs')]: '100',
     });
     const warnings: unknown[] = [];
     tracker.on('warning', (payload) => warnings.push(payload));
@@ -153,9 +165,9 @@ describe('built bundle', () => {
       response.write(`event: state\ndata: ${JSON.stringify(ended)}\n\n`);
     });
     const tracker = runBundle({
-      [SCRIPT_ATTRIBUTES.appId]: 'shop',
-      [SCRIPT_ATTRIBUTES.endpoint]: collector.endpoint,
-      [SCRIPT_ATTRIBUTES.flushIntervalMs]: '100',
+      [attributeOf('appId')]: 'shop',
+      [attributeOf('endpoint')]: collector.endpoint,
+      [attributeOf('flushIntervalMs')]: '100',
     });
 
     await waitUntil(() => tracker.getState().state === 'terminated');
@@ -166,7 +178,7 @@ describe('built bundle', () => {
   });
 
   it('shares session with module build', async () => {
-    const bundled = runBundle({ [SCRIPT_ATTRIBUTES.appId]: 'shop', [SCRIPT_ATTRIBUTES.endpoint]: collector.endpoint });
+    const bundled = runBundle({ [attributeOf('appId')]: 'shop', [attributeOf('endpoint')]: collector.endpoint });
     // The npm build in another tab reads the record and messages the bundle wrote.
     const npmTracker = init({ endpoint: collector.endpoint, appId: 'shop' });
     trackers.push(npmTracker);

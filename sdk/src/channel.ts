@@ -4,13 +4,12 @@ import type { SessionEndReason, SessionRecord } from './session-store.js';
 /** A message between tabs of one app on the `ps:<appId>` BroadcastChannel. */
 export type TabMessage =
   | { t: 'hello'; tab: string; since: number; from: string }
-  | { t: 'here'; tab: string; from: string }
-  | { t: 'ping'; tab: string; from: string }
-  | { t: 'bye'; tab: string; from: string }
+  | { t: 'here' | 'ping' | 'bye'; tab: string; since?: number; from: string }
   | { t: 'act'; id: string; at: number; from: string }
   | { t: 'session'; record: SessionRecord; from: string }
   | { t: 'end'; id: string; reason: SessionEndReason; from: string }
-  | { t: 'policy'; policy: SessionPolicy; from: string };
+  | { t: 'policy'; policy: SessionPolicy; from: string }
+  | { t: 'sent'; ids: string[]; from: string };
 
 /** Sends and receives tab messages; every message carries the sender's instance id `from`. */
 export interface TabChannel {

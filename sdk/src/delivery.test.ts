@@ -8,6 +8,12 @@ type Collector = Awaited<ReturnType<typeof startTestCollector>>;
 
 const eventTypes = (batches: BatchInput[]) => batches.flatMap((batch) => batch.events.map((event) => event.type));
 
+/** Makes the page hidden or visible and fires `visibilitychange`, as switching tabs does. */
+function setVisibility(state: DocumentVisibilityState) {
+  Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => state });
+  document.dispatchEvent(new Event('visibilitychange'));
+}
+
 describe('delivery', () => {
   let collector: Collector | undefined;
   let reply: (batch: BatchInput) => TestReply;
@@ -28,6 +34,7 @@ describe('delivery', () => {
 
   afterEach(async () => {
     trackers.splice(0).forEach((tracker) => tracker.stop());
+    delete (document as { visibilityState?: unknown }).visibilityState;
     vi.restoreAllMocks();
     await collector?.close();
     collector = undefined;
@@ -94,20 +101,63 @@ describe('delivery', () => {
     expect(new Set(collector.batches().map((batch) => batch.sessionId)).size).toBe(1);
   });
 
-  it('retries 503 then delivers', async () => {
+  it('backs off 503 with jitter', async () => {
     let failures = 0;
+    const arrivals: number[] = [];
     reply = (batch) => {
+      arrivals.push(performance.now());
       if (failures >= 2) return acceptBatch(batch);
       failures += 1;
 
-      return { status: 503, body: { code: 'internal_error', message: 'try later' }, headers: { 'retry-after': '0' } };
+      return { status: 503, body: { code: 'internal_error', message: 'try later' } };
     };
+    // The smallest jitter factor, 0.5, gives the shortest waits the policy allows.
+    vi.spyOn(Math, 'random').mockReturnValue(0);
     const { tracker, collector } = await start();
 
     await waitUntil(() => collector.requests.length === 3);
+    const [first, second, third] = collector.batches();
 
-    expect(collector.batches().map((batch) => batch.events.length)).toEqual([2, 2, 2]);
+    // flushIntervalMs × 2^failures × 0.5: 100 ms after one failure, 200 ms after two.
+    expect(arrivals[1]! - arrivals[0]!).toBeGreaterThanOrEqual(95);
+    expect(arrivals[2]! - arrivals[1]!).toBeGreaterThanOrEqual(195);
+    expect(second?.events.slice(0, 2)).toEqual(first?.events);
+    expect(third?.events.slice(0, 2)).toEqual(first?.events);
+    await waitUntil(() => JSON.parse(localStorage.getItem('ps:shop:backoff')!).failures === 0);
     expect(tracker.getState().state).toBe('active');
+  });
+
+  it('waits out Retry-After in every tab', async () => {
+    const arrivals: number[] = [];
+    reply = (batch) => {
+      arrivals.push(performance.now());
+      if (arrivals.length > 1) return acceptBatch(batch);
+
+      return { status: 429, body: { code: 'rate_limited', message: 'slow down' }, headers: { 'retry-after': '1' } };
+    };
+    const { collector } = await start();
+    await waitUntil(() => arrivals.length === 1);
+    // A second tab of the app reads the same backoff from localStorage.
+    trackers.push(init({ endpoint: collector.endpoint, appId: 'shop', flushIntervalMs: 100 }));
+
+    await waitUntil(() => arrivals.length === 2);
+
+    expect(arrivals[1]! - arrivals[0]!).toBeGreaterThanOrEqual(950);
+  });
+
+  it('treats 410 as final', async () => {
+    reply = () => ({ status: 410, body: 'Gone' });
+    const { tracker, collector } = await start();
+    const errors: TrackerEvents['error'][] = [];
+    tracker.on('error', (error) => errors.push(error));
+
+    await waitUntil(() => tracker.getState().state === 'terminated');
+    const sent = collector.requests.length;
+    await new Promise((resolve) => setTimeout(resolve, 400));
+
+    expect(tracker.getState().endReason).toBe('terminated');
+    expect(collector.requests.length).toBe(sent);
+    expect(errors).toEqual([]);
   });
 
   it('drops batch on 400', async () => {
@@ -175,6 +225,91 @@ describe('delivery', () => {
     expect(sendBeacon).toHaveBeenCalledTimes(1);
     expect(collector.requests[0]?.contentType).toBe('text/plain;charset=UTF-8');
     expect(eventTypes(collector.batches())).toEqual(['session_start', 'page_view', 'custom', 'tab_closed']);
+  });
+
+  it('flushes once per hide', async () => {
+    const { tracker, collector } = await start({ flushIntervalMs: 600_000 });
+    tracker.track('checkout');
+
+    setVisibility('hidden');
+    setVisibility('hidden');
+    await waitUntil(() => collector.batches().length === 1);
+    window.dispatchEvent(new Event('pagehide'));
+    await waitUntil(() => collector.batches().length === 2);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const sentIds = collector.batches().flatMap((batch) => batch.events.map((event) => event.id));
+
+    expect(collector.batches().map((batch) => batch.events.map((event) => event.type))).toEqual([
+      ['session_start', 'page_view', 'custom'],
+      ['tab_closed'],
+    ]);
+    expect(new Set(sentIds).size).toBe(sentIds.length);
+  });
+
+  it('flushes again after visible', async () => {
+    const { tracker, collector } = await start({ flushIntervalMs: 600_000 });
+
+    setVisibility('hidden');
+    await waitUntil(() => collector.batches().length === 1);
+    setVisibility('visible');
+    tracker.track('back');
+    setVisibility('hidden');
+    await waitUntil(() => collector.batches().length === 2);
+
+    expect(collector.batches()[1]?.events.map((event) => event.type)).toEqual(['custom']);
+  });
+
+  it('keeps queue when offline on hide', async () => {
+    const { tracker, collector } = await start({ flushIntervalMs: 600_000 });
+    const sendBeacon = vi.spyOn(navigator, 'sendBeacon');
+    vi.spyOn(navigator, 'onLine', 'get').mockReturnValue(false);
+    tracker.track('checkout');
+
+    setVisibility('hidden');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+
+    expect(sendBeacon).not.toHaveBeenCalled();
+    expect(collector.requests).toEqual([]);
+    vi.spyOn(navigator, 'onLine', 'get').mockReturnValue(true);
+    window.dispatchEvent(new Event('online'));
+    await waitUntil(() => collector.batches().length === 1);
+    expect(collector.batches()[0]?.events.map((event) => event.type)).toEqual(['session_start', 'page_view', 'custom']);
+  });
+
+  it('adds no unload listener', async () => {
+    const added: string[] = [];
+    for (const target of [window, document]) {
+      const original = target.addEventListener.bind(target);
+      vi.spyOn(target, 'addEventListener').mockImplementation((type, listener, options) => {
+        added.push(type);
+        original(type, listener, options);
+      });
+    }
+    const { tracker } = await start();
+    tracker.track('checkout');
+    window.dispatchEvent(new Event('pagehide'));
+
+    expect(added).toEqual(expect.arrayContaining(['pagehide', 'visibilitychange', 'pointerdown', 'keydown']));
+    expect(added).not.toContain('unload');
+    expect(added).not.toContain('beforeunload');
+  });
+
+  it('drops and counts oversized event', async () => {
+    const { tracker, collector } = await start();
+    const errors: TrackerEvents['error'][] = [];
+    tracker.on('error', (error) => errors.push(error));
+    // 32 values of 1024 characters, each "€" 3 bytes of UTF-8, make about 98 KiB of JSON.
+    const props = Object.fromEntries(Array.from({ length: 32 }, (_, index) => [`part${index}`, '€'.repeat(1024)]));
+
+    tracker.track('huge', props);
+    tracker.track('small');
+    await waitUntil(() => eventTypes(collector.batches()).includes('custom'));
+
+    expect(tracker.getState().droppedEvents).toBe(1);
+    expect(errors.map((error) => error.code)).toEqual(['event_too_large']);
+    expect(errors[0]?.message).toBe('custom event "huge" dropped: its JSON is over 61440 bytes');
+    const custom = collector.batches().flatMap((batch) => batch.events.filter((event) => event.type === 'custom'));
+    expect(custom.map((event) => (event.data as { name: string }).name)).toEqual(['small']);
   });
 
   it('sends page view on popstate', async () => {

@@ -1,129 +1,131 @@
-import type { BatchInput } from '../../shared/src/index.js';
-import { MAX_EVENTS_PER_BATCH, PROTOCOL_VERSION } from '../../shared/src/constants.js';
-import { sendBeacons } from './beacon.js';
+import { packBatches, type PackedBatch } from './batches.js';
 import type { EventQueue, QueuedEvent } from './event-queue.js';
 import type { ResolvedOptions } from './options.js';
-import { postBatch, type SendResult } from './transport.js';
+import { BATCH_CONTENT_TYPE, postBody, type SendResult } from './transport.js';
+import { local, readJson, writeJson } from './web-storage.js';
 
-/** Maximum pause between sends after repeated failures, in ms. */
+/** Maximum pause between flushes after repeated failures, before jitter, in ms. */
 const MAX_BACKOFF_MS = 300_000;
 
 /** Sends the queue on an interval, when it fills, and by beacon when the page goes away. */
 export interface Delivery {
-  /** Sends one batch unless a send is running or a backoff is pending. */
-  flush(): Promise<void>;
   /**
-   * Sends batches until the queue is empty or a send fails, ignoring the backoff. Uses
-   * keepalive, because `end()` runs this on logout and a navigation often follows.
+   * Sends what is queued unless a flush is running or the shared backoff is pending. With
+   * IndexedDB, only the tab that gets the app's flush lock sends, and it sends the stored
+   * events of every tab, so tabs that come back online together send each event once.
    */
+  flush(): Promise<void>;
+  /** Sends this tab's events with keepalive, ignoring the backoff, for `end()`. */
   flushAll(): Promise<void>;
-  /** Sends everything queued by beacon, for `pagehide` and hidden pages. */
+  /** Sends this tab's events by beacon, for `pagehide` and hidden pages. */
   flushOnExit(): void;
-  /** Flushes at once when the queue reached `maxBatchSize`. */
+  /** Flushes at once when this tab queued `maxBatchSize` events. */
   notePush(): void;
   stop(): void;
 }
 
 /** Callbacks of delivery. */
 export interface DeliveryEvents {
-  /** The collector replied to the batch of `sessionId`; failures arrive after the transport's retries. */
+  /** The collector replied to a batch of `sessionId`; failures arrive after the transport's retries. */
   onResult(result: SendResult, sessionId: string): void;
-  log(message: string, detail?: unknown): void;
+  /** Events left the queue for good, delivered or rejected; other tabs forget them too. */
+  onSent(ids: string[]): void;
+  /** Tells whether this tab leads; without Web Locks only the leader sends stored events. */
+  isLeader(): boolean;
 }
 
-/** Starts sending the queue every `flushIntervalMs`. */
+/** Starts flushing the queue of `options.appId` every `flushIntervalMs`. */
 export function startDelivery(
   options: ResolvedOptions,
   clientId: string,
   queue: EventQueue,
   events: DeliveryEvents,
 ): Delivery {
-  let sending: Promise<boolean> | undefined;
-  let failures = 0;
-  let retryAt = 0;
+  const { appId, endpoint, maxBatchSize } = options;
+  // Tabs share the backoff, so that all of them wait out a failure or a Retry-After.
+  const backoffKey = `ps:${appId}:backoff`;
+  let backoff = { retryAt: 0, failures: 0 };
+  let sending: Promise<void> | undefined;
 
-  const handle = (items: QueuedEvent[], result: SendResult) => {
-    if (result.ok || !result.isRetryable) queue.remove(items);
-    failures = result.ok || !result.isRetryable ? 0 : failures + 1;
-    // Back off exponentially so an offline page does not retry every interval, and no
-    // sooner than the collector's Retry-After.
-    const backoffMs = Math.min(options.flushIntervalMs * 2 ** failures, MAX_BACKOFF_MS);
-    retryAt = failures ? Date.now() + Math.max(backoffMs, (!result.ok && result.retryAfterMs) || 0) : 0;
-    if (!result.ok) events.log('batch not delivered', result);
-    events.onResult(result, items[0]!.sessionId);
+  const readBackoff = () => readJson<typeof backoff>(local, backoffKey) ?? backoff;
+  const setBackoff = (result: SendResult) => {
+    const previous = readBackoff().failures;
+    const failures = result.ok ? 0 : previous + 1;
 
-    return result.ok;
+    if (!failures && !previous) return;
+    const delayMs = Math.min(options.flushIntervalMs * 2 ** failures, MAX_BACKOFF_MS) * (0.5 + Math.random());
+    const retryAfterMs = (!result.ok && result.retryAfterMs) || 0;
+
+    backoff = { retryAt: failures ? Date.now() + Math.max(delayMs, retryAfterMs) : 0, failures };
+    writeJson(local, backoffKey, backoff);
   };
-  const send = (items: QueuedEvent[], isClosing?: boolean) => {
-    const batch = toBatch(options.appId, clientId, items);
+  const finish = (batch: PackedBatch, result: SendResult) => {
+    const ids = batch.items.map((item) => item.event.id);
+    const isFinal = result.ok || !result.isRetryable;
 
-    sending = postBatch(options.endpoint, batch, isClosing).then((result) => {
-      sending = undefined;
-      return handle(items, result);
+    if (isFinal) {
+      queue.remove(ids);
+      events.onSent(ids);
+    }
+    events.onResult(result, batch.items[0]!.sessionId);
+
+    return isFinal;
+  };
+  const send = async (items: QueuedEvent[], isClosing?: boolean) => {
+    for (const batch of packBatches(items, appId, clientId, maxBatchSize)) {
+      const result = await postBody(endpoint, batch.body, isClosing);
+
+      setBackoff(result);
+      // A final rejection, such as a 410 for an old session, does not hold back later batches.
+      if (!finish(batch, result)) return;
+    }
+  };
+  const sendQueued = async () => {
+    const { locks } = navigator;
+
+    if (Date.now() < readBackoff().retryAt) return;
+    if (!queue.isShared()) return send(queue.own());
+    if (!locks) return events.isLeader() ? send(await queue.readAll()) : undefined;
+    await locks.request(`ps:${appId}:flush`, { ifAvailable: true }, async (lock) => {
+      if (lock) await send(await queue.readAll());
     });
+  };
+  const flush = () => {
+    sending ??= sendQueued().finally(() => (sending = undefined));
 
     return sending;
   };
-  const flush = async () => {
-    const items = queue.peekBatch(options.maxBatchSize);
-
-    if (sending || !items.length || Date.now() < retryAt) return;
-    if ((await send(items)) && queue.size() >= options.maxBatchSize) await flush();
+  const onOnline = () => {
+    writeJson(local, backoffKey, (backoff = { retryAt: 0, failures: 0 }));
+    void flush();
   };
   const timer = setInterval(() => void flush(), options.flushIntervalMs);
+  addEventListener('online', onOnline);
 
   return {
     flush,
     async flushAll() {
       await sending;
-
-      let items = queue.peekBatch(options.maxBatchSize);
-      while (items.length && (await send(items, true))) items = queue.peekBatch(options.maxBatchSize);
+      await send(queue.own(), true);
     },
     flushOnExit() {
-      for (const batch of groupBatches(queue.takeAll())) {
-        sendBeacons(options.endpoint, toBatch(options.appId, clientId, batch), (event) =>
-          events.log('event over 64 KiB dropped from beacon', event),
-        );
+      // A beacon sent offline is lost, while stored events wait for a later flush of any tab.
+      if (navigator.onLine === false) return;
+
+      for (const batch of packBatches(queue.own(), appId, clientId, maxBatchSize)) {
+        const blob = new Blob([batch.body], { type: BATCH_CONTENT_TYPE });
+
+        // The browser refuses a beacon over its keepalive quota; the events then stay queued.
+        if (navigator.sendBeacon?.(`${endpoint}/v1/events`, blob)) finish(batch, { ok: true });
+        else void postBody(endpoint, batch.body, true).then((result) => finish(batch, result));
       }
     },
     notePush() {
-      if (queue.size() >= options.maxBatchSize) void flush();
+      if (queue.own().length >= maxBatchSize) void flush();
     },
-    stop: () => clearInterval(timer),
+    stop() {
+      clearInterval(timer);
+      removeEventListener('online', onOnline);
+    },
   };
-}
-
-/** Builds the wire batch of `items`, which share a session and tab. */
-function toBatch(appId: string, clientId: string, items: QueuedEvent[]): BatchInput {
-  const first = items[0]!;
-  // The latest identity wins when identify() ran while events were queued.
-  const userId = items.reduce<string | undefined>((latest, item) => item.userId ?? latest, undefined);
-
-  return {
-    v: PROTOCOL_VERSION,
-    appId,
-    sessionId: first.sessionId,
-    tabId: first.tabId,
-    clientId,
-    ...(userId ? { userId } : {}),
-    sentAt: Date.now(),
-    events: items.map((item) => item.event),
-  };
-}
-
-/** Groups `items` by session and tab, in order, at most MAX_EVENTS_PER_BATCH a group. */
-function groupBatches(items: QueuedEvent[]): QueuedEvent[][] {
-  const groups = new Map<string, QueuedEvent[][]>();
-
-  for (const item of items) {
-    const key = `${item.sessionId} ${item.tabId}`;
-    const chunks = groups.get(key) ?? [[]];
-    groups.set(key, chunks);
-
-    if (chunks[chunks.length - 1]!.length >= MAX_EVENTS_PER_BATCH) chunks.push([]);
-    chunks[chunks.length - 1]!.push(item);
-  }
-
-  return [...groups.values()].flat();
 }

@@ -15,9 +15,9 @@ export function raise(code: string, message: string): never {
   throw new ProcessSessionsError(code, message);
 }
 
-/** Formats a rejected value for an error message: strings quoted, cut at 80 characters. */
+/** Formats a rejected value for an error message: as JSON, cut at 80 characters. */
 export function describeValue(value: unknown): string {
-  const text = typeof value === 'string' ? JSON.stringify(value) : String(value);
+  const text = String(JSON.stringify(value));
 
   return text.length > 80 ? `${text.slice(0, 80)}…` : text;
 }

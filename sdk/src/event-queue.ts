@@ -1,96 +1,100 @@
-import { createStore, delMany, entries, set, type UseStore } from 'idb-keyval';
+import { clear, createStore, delMany, entries, set, type UseStore } from 'idb-keyval';
 import type { SessionEventInput } from '../../shared/src/index.js';
 
-/** One event waiting for delivery, with the batch fields it must be sent with. */
+/** An IndexedDB call that has not settled after this long counts as failed, in ms. */
+const STORAGE_TIMEOUT_MS = 5000;
+
+/** One event waiting for delivery, with the batch fields it is sent with. */
 export interface QueuedEvent {
   sessionId: string;
   tabId: string;
   userId?: string;
+  userGroup?: string;
   event: SessionEventInput & { id: string };
-  /** When the event was queued, in epoch ms. */
-  savedAt: number;
-}
-
-/** Events waiting for delivery, in memory and in IndexedDB until the collector stores them. */
-export interface EventQueue {
-  push(item: QueuedEvent): void;
-  size(): number;
-  /** Returns up to `max` oldest events that share a session and tab, without removing them. */
-  peekBatch(max: number): QueuedEvent[];
-  /** Removes events from memory and from IndexedDB, after a 2xx reply or a final rejection. */
-  remove(items: QueuedEvent[]): void;
-  /** Removes every event of session `sessionId`, because the collector ended it. */
-  dropSession(sessionId: string): void;
-  /**
-   * Takes every event out of memory for a beacon but keeps them in IndexedDB, since a
-   * beacon gets no reply; `recover` sends them again later and the collector drops duplicates.
-   */
-  takeAll(): QueuedEvent[];
-  /** Loads stored events that are not in memory and pass `isOrphan` into the queue. */
-  recover(isOrphan: (item: QueuedEvent) => boolean): Promise<number>;
+  /** Position in the queue of the tab that created it: epoch ms × 1000 at start, plus one per event. */
+  order: number;
 }
 
 /**
- * Creates the queue. IndexedDB can be missing, blocked (private windows, some WebViews) or
- * fail at any call; the queue then keeps events in memory only and rejects nothing.
+ * The app's undelivered events. This tab keeps its own in memory, for beacons and in case
+ * IndexedDB fails. Every tab also stores them in IndexedDB, one database per app, where the
+ * tab that holds the flush lock sends everyone's: see `Delivery`.
  */
-export function createEventQueue(onStorageError: (error: unknown) => void): EventQueue {
-  let items: QueuedEvent[] = [];
-  let store: UseStore | undefined;
+export interface EventQueue {
+  push(item: QueuedEvent): void;
+  /** This tab's undelivered events, oldest first. */
+  own(): QueuedEvent[];
+  /** Tells whether IndexedDB works, so that other tabs can send this tab's events. */
+  isShared(): boolean;
+  /** Reads the stored events of every tab plus this tab's unstored ones, oldest first. */
+  readAll(): Promise<QueuedEvent[]>;
+  /** Forgets events by id; also deletes them from IndexedDB unless `isMemoryOnly`. */
+  remove(ids: string[], isMemoryOnly?: boolean): void;
+  /** Deletes every event of the app, in memory and stored. */
+  clear(): void;
+}
 
-  const persist = async (action: (store: UseStore) => Promise<unknown>) => {
-    if (!store) return;
-    try {
-      await action(store);
-    } catch (error) {
-      // Also catches the synchronous throw of idb-keyval when indexedDB is missing.
-      store = undefined;
-      onStorageError(error);
+/**
+ * Creates the queue of app `appId`. IndexedDB can be missing or blocked (private windows,
+ * some WebViews), can hang, and can lose its connection. After a failure the database is
+ * opened again once; after a second one the queue keeps events in memory only. Every
+ * failure goes to `onStorageError` and none rejects.
+ */
+export function createEventQueue(appId: string, onStorageError: (error: unknown) => void): EventQueue {
+  const open = () => createStore(`ps:${appId}`, 'queue');
+  let items: QueuedEvent[] = [];
+  let store: UseStore | undefined = open();
+  let hasReopened = false;
+  let order = Date.now() * 1000;
+
+  const run = async (action: (db: UseStore) => Promise<unknown>) => {
+    while (store) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      try {
+        const timeout = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`IndexedDB timed out after ${STORAGE_TIMEOUT_MS} ms`)), STORAGE_TIMEOUT_MS);
+        });
+
+        return await Promise.race([action(store), timeout]);
+      } catch (error) {
+        onStorageError(error);
+        store = hasReopened ? undefined : open();
+        hasReopened = true;
+      } finally {
+        clearTimeout(timer);
+      }
     }
   };
-  const forget = (gone: QueuedEvent[]) => {
-    const ids = new Set(gone.map((item) => item.event.id));
-
-    items = items.filter((item) => !ids.has(item.event.id));
-    if (ids.size) void persist((db) => delMany([...ids], db));
-  };
-
-  try {
-    store = createStore('process-sessions', 'queue');
-  } catch (error) {
-    onStorageError(error);
-  }
 
   return {
     push(item) {
+      item.order = order++;
       items.push(item);
-      void persist((db) => set(item.event.id, item, db));
+      void run((db) => set(item.event.id, item, db));
     },
-    size: () => items.length,
-    peekBatch(max) {
-      const first = items[0];
-      const same = (item: QueuedEvent) => item.sessionId === first?.sessionId && item.tabId === first.tabId;
+    own: () => items,
+    isShared: () => !!store,
+    async readAll() {
+      const stored = ((await run((db) => entries(db))) ?? []) as [string, QueuedEvent][];
+      const storedIds = new Set(stored.map(([id]) => id));
+      const unstored = items.filter((item) => !storedIds.has(item.event.id));
 
-      return items.filter(same).slice(0, max);
+      return [...stored.map(([, item]) => item).filter(isQueuedEvent), ...unstored].sort((a, b) => a.order - b.order);
     },
-    remove: forget,
-    dropSession: (sessionId) => forget(items.filter((item) => item.sessionId === sessionId)),
-    takeAll() {
-      const taken = items;
+    remove(ids, isMemoryOnly) {
+      const gone = new Set(ids);
+
+      items = items.filter((item) => !gone.has(item.event.id));
+      if (!isMemoryOnly) void run((db) => delMany(ids, db));
+    },
+    clear() {
       items = [];
-
-      return taken;
-    },
-    async recover(isOrphan) {
-      let found: QueuedEvent[] = [];
-      await persist(async (db) => {
-        const known = new Set(items.map((item) => item.event.id));
-        found = (await entries<string, QueuedEvent>(db)).map(([, item]) => item);
-        found = found.filter((item) => item?.event && !known.has(item.event.id) && isOrphan(item));
-      });
-      items.push(...found);
-
-      return found.length;
+      void run((db) => clear(db));
     },
   };
+}
+
+/** Skips stored values of another shape, such as a damaged or foreign entry. */
+function isQueuedEvent(item: QueuedEvent | undefined): item is QueuedEvent {
+  return typeof item?.order === 'number' && typeof item.event?.id === 'string';
 }

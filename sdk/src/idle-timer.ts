@@ -1,4 +1,4 @@
-/** How often the idle deadline is compared to the clock, in ms. */
+/** Longest wait between two comparisons of the idle deadline with the clock, in ms. */
 export const CHECK_INTERVAL_MS = 1000;
 
 /** Phase of a session relative to its idle deadline. */
@@ -8,7 +8,10 @@ export type IdlePhase = 'active' | 'warning' | 'idle';
 export interface IdleTimerEvents {
   /** Reads the latest activity in any tab (epoch ms) and the timeouts; undefined without a running session. */
   read(): { lastActivityAt: number; idleTimeoutMs: number; warningMs: number } | undefined;
-  /** Called on every check while in the warning phase. */
+  /**
+   * Called in the warning phase each time the whole seconds left change: `remainingMs` is
+   * the time left rounded up to whole seconds, so that every tab shows the same countdown.
+   */
   onWarning(remainingMs: number, idleAt: number): void;
   /** Called when activity ends a warning before the deadline. */
   onDismiss(): void;
@@ -26,41 +29,58 @@ export interface IdleTimer {
 }
 
 /**
- * Starts checking every CHECK_INTERVAL_MS and when the page becomes visible. The phase comes
- * from Date.now() against the last activity, never from counted ticks, because timers stop
- * while the computer sleeps, and Chrome runs them once a minute in long-hidden pages.
+ * Checks the deadline at least every CHECK_INTERVAL_MS and when the page becomes visible.
+ * The phase comes from Date.now() against the last activity, never from counted ticks,
+ * because timers stop while the computer sleeps, and Chrome runs them once a minute in
+ * long-hidden pages. In the warning phase the checks fall on whole seconds before the
+ * deadline, which every tab shares, so their countdowns tick together.
  */
 export function startIdleTimer(events: IdleTimerEvents): IdleTimer {
   let phase: IdlePhase = 'active';
+  let shownMs: number | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let isStopped = false;
 
   const check = () => {
     const session = events.read();
+    let delayMs = CHECK_INTERVAL_MS;
 
-    if (!session || phase === 'idle') return;
+    if (session && phase !== 'idle') {
+      const idleAt = session.lastActivityAt + session.idleTimeoutMs;
+      const leftMs = idleAt - Date.now();
+      const warningLeftMs = leftMs - session.warningMs;
 
-    const { lastActivityAt, idleTimeoutMs, warningMs } = session;
-    const idleAt = lastActivityAt + idleTimeoutMs;
-    const now = Date.now();
+      if (leftMs <= 0) {
+        phase = 'idle';
+        events.onIdle(idleAt);
+      } else if (warningLeftMs <= 0) {
+        const remainingMs = Math.ceil(leftMs / 1000) * 1000;
 
-    if (now >= idleAt) {
-      phase = 'idle';
-      events.onIdle(idleAt);
-    } else if (now >= idleAt - warningMs) {
-      phase = 'warning';
-      events.onWarning(idleAt - now, idleAt);
-    } else if (phase === 'warning') {
-      phase = 'active';
-      events.onDismiss();
+        phase = 'warning';
+        if (remainingMs !== shownMs) events.onWarning((shownMs = remainingMs), idleAt);
+        delayMs = leftMs % 1000 || 1000;
+      } else {
+        if (phase === 'warning') events.onDismiss();
+        phase = 'active';
+        shownMs = undefined;
+        delayMs = Math.min(delayMs, warningLeftMs);
+      }
     }
+    clearTimeout(timer);
+    if (!isStopped) timer = setTimeout(check, delayMs);
   };
-  const timer = setInterval(check, CHECK_INTERVAL_MS);
   document.addEventListener('visibilitychange', check);
+  timer = setTimeout(check, CHECK_INTERVAL_MS);
 
   return {
     check,
-    reset: () => (phase = 'active'),
+    reset() {
+      phase = 'active';
+      shownMs = undefined;
+    },
     stop() {
-      clearInterval(timer);
+      isStopped = true;
+      clearTimeout(timer);
       document.removeEventListener('visibilitychange', check);
     },
   };

@@ -1,11 +1,7 @@
+import { electLeader } from './tab-leader.js';
 import { openServerStream } from './server-stream.js';
 import { applyServerState } from './session-flow.js';
 import { enqueue, isLive, type TrackerContext } from './tracker-context.js';
-
-/** A tab resends its own stored events that left memory this long ago, such as by beacon, in ms. */
-const RESEND_AFTER_MS = 30_000;
-/** The leader sends stored events of a closed tab once they are this old, in ms. */
-const ORPHAN_AFTER_MS = 10_000;
 
 /**
  * Brings the timers in line with the session, the leadership and the timing: the idle
@@ -40,7 +36,7 @@ export function refresh(ctx: TrackerContext): void {
 function sendHeartbeat(ctx: TrackerContext) {
   if (!isLive(ctx)) return;
 
-  enqueue(ctx, 'heartbeat', { tabs: ctx.tabs.count(), lastActivityAt: ctx.lastActivityAt ?? undefined });
+  enqueue(ctx, 'heartbeat', { tabs: ctx.tabRegistry.count(), lastActivityAt: ctx.lastActivityAt ?? undefined });
 }
 
 /** Emits the tab count; the leader reports tabs that closed without saying `bye`. */
@@ -49,23 +45,11 @@ export function reportTabCount(ctx: TrackerContext, count: number, expired: numb
   if (expired && ctx.isLeader && isLive(ctx)) enqueue(ctx, 'tab_closed', { tabs: count });
 }
 
-/**
- * Queues stored events that no open page will send: this tab's own from an earlier page
- * (all of them at start, else once RESEND_AFTER_MS old) and, for the leader, those of tabs
- * that closed. Sending one twice is safe because the collector drops duplicate event ids.
- */
-export async function recoverStoredEvents(ctx: TrackerContext, isStart: boolean): Promise<void> {
-  const now = Date.now();
-  const count = await ctx.queue.recover((item) => {
-    const age = now - item.savedAt;
-
-    if (item.tabId === ctx.tabs.tabId) return isStart || age >= RESEND_AFTER_MS;
-
-    return ctx.isLeader && !ctx.tabs.isOpen(item.tabId) && age >= ORPHAN_AFTER_MS;
+/** Enters this tab in the app's leader election; `ctx.resign()` leaves it. */
+export function joinElection(ctx: TrackerContext): void {
+  ctx.resign();
+  ctx.resign = electLeader(ctx.options.appId, ctx.instanceId, (isLeader) => {
+    ctx.isLeader = isLeader;
+    ctx.refresh();
   });
-
-  if (count) {
-    ctx.log(`${count} stored events queued again`);
-    void ctx.delivery.flush();
-  }
 }

@@ -26,6 +26,16 @@ describe('resolveOptions', () => {
       heartbeatMs: 30_000,
       flushIntervalMs: 3000,
       maxBatchSize: 30,
+      consent: 'granted',
+      respectDoNotTrack: false,
+      respectGlobalPrivacyControl: false,
+      debug: false,
+    });
+  });
+
+  it('treats undefined as default', () => {
+    expect(resolveOptions({ ...base, idleTimeoutMs: undefined, debug: undefined })).toMatchObject({
+      idleTimeoutMs: 1_800_000,
       debug: false,
     });
   });
@@ -44,6 +54,10 @@ describe('resolveOptions', () => {
       [{ flushIntervalMs: 2.5 }, 'flushIntervalMs must be an integer between 100 and 600000, received 2.5'],
       [{ maxBatchSize: 501 }, 'maxBatchSize must be an integer between 1 and 500, received 501'],
       [{ debug: 'yes' }, 'debug must be true or false, received "yes"'],
+      [{ respectDoNotTrack: 1 }, 'respectDoNotTrack must be true or false, received 1'],
+      [{ respectGlobalPrivacyControl: 'on' }, 'respectGlobalPrivacyControl must be true or false, received "on"'],
+      [{ consent: 'later' }, 'consent must be "granted" or "required", received "later"'],
+      [{ idleTimeout: 60_000 }, 'idleTimeout is not an option, received 60000'],
       [{ endpoint: 'ftp://example.com' }, 'endpoint must be an http or https URL, received "ftp://example.com"'],
       [{ endpoint: '' }, 'endpoint must be an http or https URL, received ""'],
       [{ appId: 'shop web' }, 'appId must be 1 to 64 characters of A-Z, a-z, 0-9, ".", "_" or "-", received "shop web"'],
@@ -51,6 +65,16 @@ describe('resolveOptions', () => {
     ];
 
     for (const [change, message] of cases) expect(messageOf(change), JSON.stringify(change)).toBe(message);
+  });
+
+  it('lists every invalid option', () => {
+    expect(messageOf({ idleTimeoutMs: 50, appId: '', debug: 'yes' })).toBe(
+      [
+        'appId must be 1 to 64 characters of A-Z, a-z, 0-9, ".", "_" or "-", received ""',
+        'idleTimeoutMs must be an integer between 1000 and 604800000, received 50',
+        'debug must be true or false, received "yes"',
+      ].join('; '),
+    );
   });
 
   it('resolves relative endpoint', () => {

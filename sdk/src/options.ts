@@ -17,21 +17,21 @@ export interface ProcessSessionsOptions {
   flushIntervalMs?: number;
   /** Queued events that trigger a send before the interval ends. @default 30 */
   maxBatchSize?: number;
+  /**
+   * `required` stores and sends nothing, not even an id, until `grantConsent()` or `optIn()`.
+   * @default 'granted'
+   */
+  consent?: 'granted' | 'required';
+  /** Tracks nothing when the browser sends Do Not Track (`navigator.doNotTrack` is "1"). @default false */
+  respectDoNotTrack?: boolean;
+  /** Tracks nothing when the browser sends Global Privacy Control (`navigator.globalPrivacyControl`). @default false */
+  respectGlobalPrivacyControl?: boolean;
   /** Logs what the SDK does to the console. @default false */
   debug?: boolean;
 }
 
 /** Options with defaults applied and values checked. */
-export interface ResolvedOptions {
-  endpoint: string;
-  appId: string;
-  idleTimeoutMs: number;
-  warningMs: number;
-  heartbeatMs: number;
-  flushIntervalMs: number;
-  maxBatchSize: number;
-  debug: boolean;
-}
+export type ResolvedOptions = Required<ProcessSessionsOptions>;
 
 /** Allowed range of each numeric option, inclusive. */
 export const OPTION_RANGES = {
@@ -42,72 +42,73 @@ export const OPTION_RANGES = {
   maxBatchSize: [1, MAX_EVENTS_PER_BATCH],
 } as const;
 
+/** Defaults of the optional options; `warningMs` depends on `idleTimeoutMs` and is set apart. */
+const DEFAULTS = {
+  idleTimeoutMs: 1_800_000,
+  heartbeatMs: 30_000,
+  flushIntervalMs: 3000,
+  maxBatchSize: 30,
+  consent: 'granted',
+  respectDoNotTrack: false,
+  respectGlobalPrivacyControl: false,
+  debug: false,
+};
+
+/** Names of every option of `init()`. */
+export const OPTION_NAMES = ['endpoint', 'appId', 'warningMs', ...Object.keys(DEFAULTS)];
+
 /** Same rule as the collector's app id schema. */
 const APP_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 
-/** Applies defaults and validates `input`, throwing a ProcessSessionsError that names the option. */
+/**
+ * Applies defaults and validates every option of `input`. Throws one ProcessSessionsError
+ * with code `invalid_option` that lists each invalid or unknown option with its allowed range.
+ */
 export function resolveOptions(input: ProcessSessionsOptions): ResolvedOptions {
-  const options = { ...input } as Record<string, unknown>;
-  const idleTimeoutMs = readInteger(options, 'idleTimeoutMs', 1_800_000);
+  const problems: string[] = [];
+  const options: Record<string, unknown> = { endpoint: undefined, appId: undefined, ...DEFAULTS };
+  for (const [name, value] of Object.entries(input ?? {})) if (value !== undefined) options[name] = value;
   // The default warning is 1 min, shortened for short timeouts so it still fits.
-  const warningMs = readInteger(options, 'warningMs', Math.min(60_000, idleTimeoutMs / 2));
+  options.warningMs ??= Math.min(60_000, Number(options.idleTimeoutMs) / 2);
 
-  if (warningMs >= idleTimeoutMs) {
-    fail(`warningMs must be less than idleTimeoutMs (${idleTimeoutMs}), received ${warningMs}`);
+  for (const name of Object.keys(options)) {
+    const message = checkOption(name, options[name]);
+    if (message) problems.push(`${name} ${message}, received ${describeValue(options[name])}`);
   }
-  if (typeof options.debug !== 'boolean' && options.debug !== undefined) {
-    fail(`debug must be true or false, received ${describeValue(options.debug)}`);
+  if (!problems.length && Number(options.warningMs) >= Number(options.idleTimeoutMs)) {
+    problems.push(`warningMs must be less than idleTimeoutMs (${options.idleTimeoutMs}), received ${options.warningMs}`);
   }
+  if (problems.length) raise('invalid_option', problems.join('; '));
 
-  return {
-    endpoint: readEndpoint(options.endpoint),
-    appId: readAppId(options.appId),
-    idleTimeoutMs,
-    warningMs,
-    heartbeatMs: readInteger(options, 'heartbeatMs', 30_000),
-    flushIntervalMs: readInteger(options, 'flushIntervalMs', 3000),
-    maxBatchSize: readInteger(options, 'maxBatchSize', 30),
-    debug: options.debug === true,
-  };
+  options.endpoint = new URL(options.endpoint as string, location.href).href.replace(/\/+$/, '');
+
+  return options as ResolvedOptions;
 }
 
-function readInteger(options: Record<string, unknown>, name: keyof typeof OPTION_RANGES, fallback: number) {
-  const value = options[name] ?? fallback;
-  const [min, max] = OPTION_RANGES[name];
+/** Returns what is wrong with option `name` set to `value`, or undefined when it is valid. */
+function checkOption(name: string, value: unknown): string | undefined {
+  if (name in OPTION_RANGES) {
+    const [min, max] = OPTION_RANGES[name as keyof typeof OPTION_RANGES];
+    const isValid = Number.isInteger(value) && (value as number) >= min && (value as number) <= max;
 
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    fail(`${name} must be an integer between ${min} and ${max}, received ${describeValue(value)}`);
+    return isValid ? undefined : `must be an integer between ${min} and ${max}`;
   }
+  if (name === 'endpoint') return isHttpUrl(value) ? undefined : 'must be an http or https URL';
+  if (name === 'appId') {
+    const isValid = typeof value === 'string' && APP_ID_PATTERN.test(value);
 
-  return value;
+    return isValid ? undefined : 'must be 1 to 64 characters of A-Z, a-z, 0-9, ".", "_" or "-"';
+  }
+  if (name === 'consent') return value === 'granted' || value === 'required' ? undefined : 'must be "granted" or "required"';
+  if (name in DEFAULTS) return typeof value === 'boolean' ? undefined : 'must be true or false';
+
+  return 'is not an option';
 }
 
-function readEndpoint(value: unknown): string {
-  const url = typeof value === 'string' && value ? parseUrl(value) : undefined;
-
-  if (!url || !/^https?:$/.test(url.protocol)) {
-    fail(`endpoint must be an http or https URL, received ${describeValue(value)}`);
-  }
-
-  return url.href.replace(/\/+$/, '');
-}
-
-function readAppId(value: unknown): string {
-  if (typeof value !== 'string' || !APP_ID_PATTERN.test(value)) {
-    fail(`appId must be 1 to 64 characters of A-Z, a-z, 0-9, ".", "_" or "-", received ${describeValue(value)}`);
-  }
-
-  return value;
-}
-
-function parseUrl(value: string): URL | undefined {
+function isHttpUrl(value: unknown): boolean {
   try {
-    return new URL(value, location.href);
+    return typeof value === 'string' && !!value && /^https?:$/.test(new URL(value, location.href).protocol);
   } catch {
-    return undefined;
+    return false;
   }
-}
-
-function fail(message: string): never {
-  raise('invalid_option', message);
 }

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { readScriptOptions, startFromScript } from './script-config.js';
+import { attributeOf, readScriptOptions, startFromScript } from './script-config.js';
 import { startTestCollector, waitUntil } from './test-collector.js';
 
 function scriptTag(attributes: Record<string, string>): HTMLScriptElement {
@@ -30,6 +30,10 @@ describe('script tag', () => {
       'data-warning-ms': '30000',
       'data-heartbeat-ms': '15000',
       'data-flush-interval-ms': '2000',
+      'data-max-batch-size': '50',
+      'data-consent': 'required',
+      'data-respect-do-not-track': '',
+      'data-respect-global-privacy-control': 'false',
       'data-debug': '',
     });
 
@@ -40,22 +44,42 @@ describe('script tag', () => {
       warningMs: 30_000,
       heartbeatMs: 15_000,
       flushIntervalMs: 2000,
+      maxBatchSize: 50,
+      consent: 'required',
+      respectDoNotTrack: true,
+      respectGlobalPrivacyControl: false,
       debug: true,
     });
+  });
+
+  it('names attributes in kebab case', () => {
+    expect(attributeOf('appId')).toBe('data-app');
+    expect(attributeOf('idleTimeoutMs')).toBe('data-idle-timeout-ms');
+    expect(attributeOf('respectGlobalPrivacyControl')).toBe('data-respect-global-privacy-control');
   });
 
   it('defaults endpoint to script origin', () => {
     const script = scriptTag({ src: 'https://collect.example.com/static/sdk.js', 'data-app': 'shop' });
 
-    expect(readScriptOptions(script)).toEqual({ endpoint: 'https://collect.example.com', appId: 'shop', debug: false });
+    expect(readScriptOptions(script)).toEqual({ endpoint: 'https://collect.example.com', appId: 'shop' });
+  });
+
+  it('ignores foreign data attributes', () => {
+    const script = scriptTag({ src: 'https://collect.example.com/sdk.js', 'data-app': 'shop', 'data-cfasync': 'false' });
+
+    expect(readScriptOptions(script)).toEqual({ endpoint: 'https://collect.example.com', appId: 'shop' });
   });
 
   it('logs bad attribute once', () => {
     const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
     const cases: [Record<string, string>, string][] = [
-      [{ 'data-idle-timeout-ms': 'soon' }, 'data-idle-timeout-ms must be a whole number of ms, received "soon"'],
+      [{ 'data-idle-timeout-ms': 'soon' }, 'data-idle-timeout-ms must be an integer between 1000 and 604800000, received "soon"'],
       [{ 'data-warning-ms': '5000000' }, 'data-warning-ms must be an integer between 0 and 3600000, received 5000000'],
       [{ 'data-app': 'my shop' }, 'data-app must be 1 to 64 characters'],
+      [
+        { 'data-heartbeat-ms': '5', 'data-consent': 'maybe' },
+        'data-heartbeat-ms must be an integer between 1000 and 3600000, received 5; data-consent must be "granted" or "required", received "maybe"',
+      ],
     ];
 
     for (const [attributes, message] of cases) {

@@ -1,6 +1,6 @@
-import { describeValue, raise } from './errors.js';
+import { ProcessSessionsError } from './errors.js';
 import { init } from './index.js';
-import type { ProcessSessionsOptions } from './options.js';
+import { OPTION_NAMES, type ProcessSessionsOptions } from './options.js';
 import type { ProcessSessions } from './types.js';
 
 declare global {
@@ -10,57 +10,55 @@ declare global {
   }
 }
 
-/** The data attribute of the script tag that sets each option. */
-export const SCRIPT_ATTRIBUTES = {
-  endpoint: 'data-endpoint',
-  appId: 'data-app',
-  idleTimeoutMs: 'data-idle-timeout-ms',
-  warningMs: 'data-warning-ms',
-  heartbeatMs: 'data-heartbeat-ms',
-  flushIntervalMs: 'data-flush-interval-ms',
-  debug: 'data-debug',
-} as const;
-
-const NUMBER_OPTIONS = ['idleTimeoutMs', 'warningMs', 'heartbeatMs', 'flushIntervalMs'] as const;
+/**
+ * Returns the data attribute of the script tag that sets option `name`: `data-app` for
+ * `appId`, else `data-` and the name in kebab case, such as `data-idle-timeout-ms`.
+ */
+export function attributeOf(name: string): string {
+  return name === 'appId' ? 'data-app' : `data-${name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
+}
 
 /**
- * Reads the options of the SDK's script tag. The endpoint defaults to the origin of the
- * script's `src`; `data-debug` is on when present, unless it is "false".
+ * Reads the options of the SDK's script tag from the data attributes that name one. The
+ * endpoint defaults to the origin of the script's `src`. An empty attribute, as in
+ * `data-debug`, and "true" turn a flag on, "false" off. Text that is not a whole number
+ * stays text, for `init()` to report.
  */
 export function readScriptOptions(script: HTMLScriptElement): ProcessSessionsOptions {
-  const read = (name: keyof typeof SCRIPT_ATTRIBUTES) => script.getAttribute(SCRIPT_ATTRIBUTES[name]);
-  const debug = read('debug');
-  const options: ProcessSessionsOptions = {
-    endpoint: read('endpoint') ?? (script.src ? new URL(script.src, location.href).origin : ''),
-    appId: read('appId') ?? '',
-    debug: debug !== null && debug !== 'false',
-  };
+  const options: Record<string, unknown> = { endpoint: script.src && new URL(script.src, location.href).origin };
 
-  for (const name of NUMBER_OPTIONS) {
-    const text = read(name);
+  for (const name of OPTION_NAMES) {
+    const text = script.getAttribute(attributeOf(name));
 
-    if (text === null) continue;
-    if (!/^\d+$/.test(text.trim())) {
-      raise('invalid_option', `${SCRIPT_ATTRIBUTES[name]} must be a whole number of ms, received ${describeValue(text)}`);
-    }
-    options[name] = Number(text);
+    if (text !== null) options[name] = name === 'appId' ? text : parseAttribute(text);
   }
 
-  return options;
+  return options as unknown as ProcessSessionsOptions;
 }
 
-/** Rewrites an option error to name the data attribute, which is what the page author wrote. */
-function nameAttribute(error: unknown): string {
+function parseAttribute(text: string): unknown {
+  if (text === '' || text === 'true') return true;
+  if (text === 'false') return false;
+
+  return /^\d+$/.test(text) ? Number(text) : text;
+}
+
+/** Rewrites the option names in an option error to the data attributes the page author wrote. */
+function nameAttributes(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  const option = message.match(/^(\w+) /)?.[1] as keyof typeof SCRIPT_ATTRIBUTES | undefined;
 
-  return option && option in SCRIPT_ATTRIBUTES ? message.replace(option, SCRIPT_ATTRIBUTES[option]) : message;
+  if (!(error instanceof ProcessSessionsError && error.code === 'invalid_option')) return message;
+
+  return message.replace(/(^|; )(\w+)/g, (_, separator: string, name: string) => separator + attributeOf(name));
 }
 
-/** Starts the tracker configured by `script`; logs once with console.error and returns undefined on failure. */
+/**
+ * Starts the tracker configured by `script`. On failure it logs once with console.error,
+ * the only output of the SDK without `debug`, because a script tag has no caller to throw to.
+ */
 export function startFromScript(script: HTMLOrSVGScriptElement | null): ProcessSessions | undefined {
   if (!(script instanceof HTMLScriptElement)) {
-    console.error('[process-sessions] script tag not found: load the SDK with a classic <script src> tag');
+    console.error('[process-sessions] not started: load the SDK with a classic <script src> tag');
     return undefined;
   }
 
@@ -69,7 +67,7 @@ export function startFromScript(script: HTMLOrSVGScriptElement | null): ProcessS
 
     return window.processSessions;
   } catch (error) {
-    console.error(`[process-sessions] not started: ${nameAttribute(error)}`);
+    console.error(`[process-sessions] not started: ${nameAttributes(error)}`);
     return undefined;
   }
 }

@@ -16,8 +16,14 @@ export function canRestart(ctx: TrackerContext): boolean {
 export function beginSession(ctx: TrackerContext, now: number): void {
   const previous = ctx.store.read();
   // A user stays identified across an idle gap, but not across a logout.
-  const userId = previous?.endReason === 'logout' ? undefined : (previous?.userId ?? ctx.userId);
-  const record: SessionRecord = { id: createId(), startedAt: now, lastActivityAt: now, userId };
+  const isLogout = previous?.endReason === 'logout';
+  const record: SessionRecord = {
+    id: createId(),
+    startedAt: now,
+    lastActivityAt: now,
+    userId: isLogout ? undefined : (previous?.userId ?? ctx.userId),
+    userGroup: isLogout ? undefined : (previous?.userGroup ?? ctx.userGroup),
+  };
   const followsIdle = previous && (previous.endReason === 'idle' || !previous.endReason);
   const idleMs = followsIdle ? Math.max(0, now - previous.lastActivityAt) : undefined;
 
@@ -27,17 +33,13 @@ export function beginSession(ctx: TrackerContext, now: number): void {
   ctx.channel.post({ t: 'session', record, from: ctx.instanceId });
   enterSession(ctx, record, true, idleMs);
 
-  enqueue(ctx, 'session_start', { tabs: ctx.tabs.count() }, now);
+  enqueue(ctx, 'session_start', { tabs: ctx.tabRegistry.count() }, now);
   if (idleMs !== undefined) enqueue(ctx, 'active', { idleMs }, now);
   enqueuePageView(ctx);
 }
 
-/** Joins `record`, a session another tab began. */
-export function adoptSession(ctx: TrackerContext, record: SessionRecord): void {
-  enterSession(ctx, record, false);
-}
-
-function enterSession(ctx: TrackerContext, record: SessionRecord, isNew: boolean, idleMs?: number) {
+/** Joins `record`: a session another tab began, unless `isNew`. */
+export function enterSession(ctx: TrackerContext, record: SessionRecord, isNew: boolean, idleMs?: number) {
   const wasLive = isLive(ctx);
 
   ctx.session = record;
@@ -45,6 +47,7 @@ function enterSession(ctx: TrackerContext, record: SessionRecord, isNew: boolean
   ctx.endReason = null;
   ctx.lastActivityAt = record.lastActivityAt;
   ctx.userId = record.userId;
+  ctx.userGroup = record.userGroup;
   ctx.refresh();
 
   ctx.emitter.emit('start', { sessionId: record.id, isNew });
@@ -62,9 +65,10 @@ export function enqueuePageView(ctx: TrackerContext): void {
 }
 
 /**
- * Ends the current session in this tab for `reason` and drops its queued events. With
- * `relay`, other tabs get a message too. Tabs without BroadcastChannel read the end from
- * localStorage on their next idle check.
+ * Ends the current session in this tab for `reason`. With `relay`, other tabs get a message
+ * too. Tabs without BroadcastChannel read the end from localStorage on their next idle check.
+ * Events of the session that are still queued are sent anyway, and the collector rejects
+ * those it no longer accepts.
  */
 export function endSession(ctx: TrackerContext, reason: SessionEndReason, relay: boolean): void {
   const id = ctx.session?.id;
@@ -72,7 +76,6 @@ export function endSession(ctx: TrackerContext, reason: SessionEndReason, relay:
   if (!id || !isLive(ctx)) return;
   ctx.state = reason === 'idle' ? 'idle' : 'terminated';
   ctx.endReason = reason;
-  ctx.queue.dropSession(id);
   ctx.store.update(id, { endReason: reason });
   if (relay) ctx.channel.post({ t: 'end', id, reason, from: ctx.instanceId });
   ctx.refresh();
@@ -114,6 +117,7 @@ export function syncSharedSession(ctx: TrackerContext): void {
     if (!isLive(ctx)) return;
     ctx.lastActivityAt = Math.max(ctx.lastActivityAt ?? 0, stored.lastActivityAt);
     ctx.userId = stored.userId ?? ctx.userId;
+    ctx.userGroup = stored.userGroup ?? ctx.userGroup;
     if (stored.endReason && stored.endReason !== 'idle') endSession(ctx, stored.endReason, false);
     return;
   }
@@ -121,16 +125,13 @@ export function syncSharedSession(ctx: TrackerContext): void {
 
   const idleAt = (ctx.lastActivityAt ?? now) + ctx.timing.idleTimeoutMs;
   if (isLive(ctx) && now >= idleAt) enterIdle(ctx, idleAt);
-  adoptSession(ctx, stored);
+  enterSession(ctx, stored, false);
 }
 
 /** Applies a session state from a reply, the stream or another tab. */
 export function applyServerState(ctx: TrackerContext, state: SessionState): void {
   applyPolicy(ctx, state.policy, true);
-  if (state.state !== 'ended') return;
-
-  ctx.queue.dropSession(state.id);
-  if (state.id === ctx.session?.id) endSession(ctx, state.endReason ?? 'terminated', true);
+  if (state.state === 'ended' && state.id === ctx.session?.id) endSession(ctx, state.endReason ?? 'terminated', true);
 }
 
 /**

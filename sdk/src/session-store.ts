@@ -14,6 +14,7 @@ export interface SessionRecord {
   /** Set once the session is over, so no tab keeps using it. */
   endReason?: SessionEndReason;
   userId?: string;
+  userGroup?: string;
 }
 
 /** Reads and writes the shared session record; keeps a copy in memory when storage fails. */
@@ -21,10 +22,11 @@ export interface SessionStore {
   /** The stored record, or the last one written here when localStorage is unavailable. */
   read(): SessionRecord | undefined;
   write(record: SessionRecord): void;
-  /** Moves `lastActivityAt` forward for session `id`, never back. */
-  touch(id: string, at: number): void;
-  /** Changes fields of session `id`, unless it ended or the stored record is a newer session's. */
-  update(id: string, change: Pick<SessionRecord, 'endReason'> | Pick<SessionRecord, 'userId'>): void;
+  /**
+   * Changes fields of session `id`, unless it ended or the stored record is a newer
+   * session's. `lastActivityAt` only moves forward.
+   */
+  update(id: string, change: Partial<Omit<SessionRecord, 'id' | 'startedAt'>>): void;
   /** A random id per browser profile and app, kept in localStorage. */
   readonly clientId: string;
 }
@@ -47,17 +49,11 @@ export function createSessionStore(appId: string): SessionStore {
   return {
     read,
     write,
-    touch(id, at) {
-      const record = read();
-
-      if (record?.id === id && !record.endReason && at > record.lastActivityAt) {
-        write({ ...record, lastActivityAt: at });
-      }
-    },
     update(id, change) {
       const record = read();
 
-      if (record?.id === id && !record.endReason) write({ ...record, ...change });
+      if (record?.id !== id || record.endReason) return;
+      write({ ...record, ...change, lastActivityAt: Math.max(record.lastActivityAt, change.lastActivityAt ?? 0) });
     },
     clientId: readOrCreateId(local, `ps:${appId}:client`, createId),
   };

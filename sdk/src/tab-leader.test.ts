@@ -54,4 +54,27 @@ describe('electLeader lease', () => {
     vi.advanceTimersByTime(2000);
     expect(second).toEqual([true]);
   });
+
+  it('claims at once when lease released', () => {
+    const first = elect('tab-a');
+    const second = elect('tab-b');
+
+    // Resigning removes the lease; other tabs get a storage event for it at once.
+    resigns[0]!();
+    window.dispatchEvent(new StorageEvent('storage', { key: 'ps:shop:leader', newValue: null }));
+
+    expect(first).toEqual([true, false]);
+    expect(second).toEqual([true]);
+  });
+
+  it('steps down when lease taken', () => {
+    const first = elect('tab-a');
+
+    // Two tabs claimed at the same moment and the other tab's write came last.
+    const lease = JSON.stringify({ owner: 'tab-b', expiresAt: Date.now() + 6000 });
+    localStorage.setItem('ps:shop:leader', lease);
+    window.dispatchEvent(new StorageEvent('storage', { key: 'ps:shop:leader', newValue: lease }));
+
+    expect(first).toEqual([true, false]);
+  });
 });

@@ -39,14 +39,18 @@ function lockLeader(locks: LockManager, name: string, onChange: (isLeader: boole
 
   return () => {
     abort.abort();
-    if (release) onChange(false);
-    release?.();
+    if (!release) return;
+    onChange(false);
+    release();
+    release = undefined;
   };
 }
 
 /**
- * Without Web Locks, leads through a lease in localStorage. Two tabs that claim at the
- * same moment can both lead until the next renewal, when the one overwritten steps down.
+ * Without Web Locks, leads through a lease in localStorage. A `storage` event tells the
+ * other tabs at once when the lease is released or taken, so a tab takes over as soon as
+ * the leader resigns, and within LEASE_TTL_MS when it stops without resigning. Two tabs
+ * that claim at the same moment both see the later write and the earlier one steps down.
  */
 function leaseLeader(name: string, instanceId: string, onChange: (isLeader: boolean) => void) {
   let isLeader = false;
@@ -59,11 +63,16 @@ function leaseLeader(name: string, instanceId: string, onChange: (isLeader: bool
     if (canLead) writeJson(local, name, { owner: instanceId, expiresAt: now + LEASE_TTL_MS });
     if (canLead !== isLeader) onChange((isLeader = canLead));
   };
+  const onStorage = (event: StorageEvent) => {
+    if (event.key === name) renew();
+  };
   const timer = setInterval(renew, LEASE_RENEW_MS);
+  addEventListener('storage', onStorage);
   renew();
 
   return () => {
     clearInterval(timer);
+    removeEventListener('storage', onStorage);
     if (readJson<Lease>(local, name)?.owner === instanceId) writeJson(local, name, undefined);
     if (isLeader) onChange((isLeader = false));
   };

@@ -17,8 +17,6 @@ export interface TabRegistry {
   readonly tabId: string;
   /** Open tabs of the app, this one included. */
   count(): number;
-  /** Tells whether `tabId` belongs to another open tab. */
-  isOpen(tabId: string): boolean;
   /** Announces this tab and starts the presence ping. */
   start(): void;
   /** Handles a message from another tracker. */
@@ -46,12 +44,12 @@ export function createTabRegistry(
   let lastCount = 1;
   const since = Date.now();
 
-  const post = (t: 'here' | 'ping' | 'bye') => channel.post({ t, tab: tabId, from: instanceId });
-  const hello = () => channel.post({ t: 'hello', tab: tabId, since, from: instanceId });
+  // Every presence message carries `since`, although only `hello` needs it.
+  const post = (t: 'hello' | 'here' | 'ping' | 'bye') => channel.post({ t, tab: tabId, since, from: instanceId });
   const rename = () => {
     tabId = createId();
     writeJson(session, key, tabId);
-    hello();
+    post('hello');
   };
   const report = (expired = 0) => {
     if (others.size + 1 !== lastCount || expired) events.onCount((lastCount = others.size + 1), expired);
@@ -69,9 +67,8 @@ export function createTabRegistry(
       return tabId;
     },
     count: () => others.size + 1,
-    isOpen: (id) => others.has(id),
     start() {
-      hello();
+      post('hello');
       timer ??= setInterval(() => {
         post('ping');
         prune();

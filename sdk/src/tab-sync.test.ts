@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { init } from './index.js';
-import { startTestCollector, waitUntil } from './test-collector.js';
+import { acceptBatch, startTestCollector, waitUntil } from './test-collector.js';
 import type { ProcessSessions, TrackerEvents } from './types.js';
 
 type Collector = Awaited<ReturnType<typeof startTestCollector>>;
@@ -12,8 +12,8 @@ type Collector = Awaited<ReturnType<typeof startTestCollector>>;
 describe('tabs', () => {
   let collector: Collector;
   const trackers: ProcessSessions[] = [];
-  const openTab = () => {
-    const tracker = init({ endpoint: collector.endpoint, appId: 'shop', flushIntervalMs: 100 });
+  const openTab = (options: { idleTimeoutMs?: number; warningMs?: number } = {}) => {
+    const tracker = init({ endpoint: collector.endpoint, appId: 'shop', flushIntervalMs: 100, ...options });
     trackers.push(tracker);
 
     return tracker;
@@ -117,5 +117,40 @@ describe('tabs', () => {
     expect(terminated).toEqual([{ sessionId: first.getState().sessionId, reason: 'logout' }]);
     const ends = collector.batches().flatMap((batch) => batch.events.filter((event) => event.type === 'session_end'));
     expect(ends.map((event) => event.data)).toEqual([{ reason: 'logout' }]);
+  });
+
+  it('first event uses rotated session', async () => {
+    const first = openTab();
+    const second = openTab();
+    const oldSessionId = first.getState().sessionId;
+    await first.end();
+    await waitUntil(() => second.getState().state === 'terminated');
+
+    // Another tab logs in and begins a session; `second` tracks before its message arrives.
+    const third = openTab();
+    second.track('after_login');
+
+    expect(second.getState().sessionId).toBe(third.getState().sessionId);
+    expect(second.getState().sessionId).not.toBe(oldSessionId);
+    await waitUntil(() => collector.batches().some((batch) => batch.events.some((event) => event.type === 'custom')));
+    const batch = collector.batches().find((entry) => entry.events.some((event) => event.type === 'custom'));
+    expect(batch?.sessionId).toBe(third.getState().sessionId);
+    expect(batch?.tabId).toBe(second.getState().tabId);
+  });
+
+  it('warning ends on other tab input', async () => {
+    await collector.close();
+    collector = await startTestCollector((batch) => acceptBatch(batch, { idleTimeoutMs: 3000, warningMs: 2500 }));
+    const first = openTab({ idleTimeoutMs: 3000, warningMs: 2500 });
+    const second = openTab({ idleTimeoutMs: 3000, warningMs: 2500 });
+    const { sessionId } = first.getState();
+    await waitUntil(() => first.getState().state === 'warning' && second.getState().state === 'warning', 2000);
+
+    // An input in another tab of the app reaches both by message and by the stored record.
+    const otherTab = new BroadcastChannel('ps:shop');
+    otherTab.postMessage({ t: 'act', id: sessionId, at: Date.now(), from: 'other-tab' });
+    otherTab.close();
+
+    await waitUntil(() => first.getState().state === 'active' && second.getState().state === 'active', 500);
   });
 });

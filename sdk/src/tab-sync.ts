@@ -1,6 +1,6 @@
 import type { TabMessage } from './channel.js';
 import { ProcessSessionsError } from './errors.js';
-import { adoptSession, applyPolicy, applyServerState, endSession } from './session-flow.js';
+import { applyPolicy, applyServerState, endSession, enterSession } from './session-flow.js';
 import { isLiveSession, type SessionEndReason } from './session-store.js';
 import { isLive, type TrackerContext } from './tracker-context.js';
 import type { SendResult } from './transport.js';
@@ -25,14 +25,16 @@ export function handleTabMessage(ctx: TrackerContext, message: TabMessage): void
       joinAnnouncedSession(ctx, message.record);
       break;
     case 'end':
-      ctx.queue.dropSession(message.id);
       if (message.id === ctx.session?.id) endSession(ctx, message.reason, false);
       break;
     case 'policy':
       applyPolicy(ctx, message.policy, false);
       break;
+    case 'sent':
+      ctx.queue.remove(message.ids, true);
+      break;
     default:
-      ctx.tabs.handle(message);
+      ctx.tabRegistry.handle(message);
   }
 }
 
@@ -45,7 +47,7 @@ function joinAnnouncedSession(ctx: TrackerContext, record: Extract<TabMessage, {
 
   const isNewer = record.startedAt >= (ctx.session?.startedAt ?? 0);
   if (record.id !== ctx.session?.id && isNewer && isLiveSession(record, Date.now(), ctx.timing.idleTimeoutMs)) {
-    adoptSession(ctx, record);
+    enterSession(ctx, record, false);
   }
 }
 
@@ -60,15 +62,12 @@ export function handleResult(ctx: TrackerContext, result: SendResult, sessionId:
     return;
   }
 
-  const reason = result.code ? ENDING_CODES[result.code] : undefined;
-  if (reason) {
-    ctx.queue.dropSession(sessionId);
-    if (sessionId === ctx.session?.id) endSession(ctx, reason, true);
-  }
+  // A 410 means the session ended, whatever the body contains, and is final.
+  const code = result.status === 410 ? 'session_ended' : result.code;
+  const reason = code ? ENDING_CODES[code] : undefined;
+  if (reason && sessionId === ctx.session?.id) endSession(ctx, reason, true);
   // Retryable failures stay queued, and session_ended is reported as `terminated`.
-  if (!result.isRetryable && result.code !== 'session_ended') {
-    const code = result.code ?? `http_${result.status}`;
-
-    ctx.emitter.emit('error', new ProcessSessionsError(code, `Events not delivered: ${result.message}`));
+  if (!result.isRetryable && code !== 'session_ended') {
+    ctx.emitter.emit('error', new ProcessSessionsError(code ?? `http_${result.status}`, `Events not delivered: ${result.message}`));
   }
 }

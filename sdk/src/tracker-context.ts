@@ -26,7 +26,7 @@ export interface TrackerContext {
   store: SessionStore;
   queue: EventQueue;
   channel: TabChannel;
-  tabs: TabRegistry;
+  tabRegistry: TabRegistry;
   delivery: Delivery;
   idle: IdleTimer;
   activity: ActivityTracker;
@@ -34,8 +34,12 @@ export interface TrackerContext {
   state: TrackerState;
   endReason: SessionEndReason | null;
   lastActivityAt: number | null;
+  /** Set by `identify()`; a new session keeps it, unless the last one ended by logout. */
   userId: string | undefined;
+  userGroup: string | undefined;
   isLeader: boolean;
+  /** Stops taking part in the leader election, releasing the lead if this tab has it. */
+  resign: () => void;
   heartbeat: { timer: ReturnType<typeof setInterval>; intervalMs: number } | undefined;
   stream: { sessionId: string; close(): void } | undefined;
   /**
@@ -45,8 +49,12 @@ export interface TrackerContext {
   acceptedSessionId: string | undefined;
   /** URL of the last `page_view`, so a pushState to the same URL sends none. */
   lastUrl: string;
-  /** When this tab last posted an `act` message, in epoch ms. */
-  lastBroadcastAt: number;
+  /** When this tab last stored its latest input in the shared record and posted it to other tabs, in epoch ms. */
+  lastSharedAt: number;
+  /** True from a `pagehide` or hidden page until the page is visible again, so each hide flushes once. */
+  isHidden: boolean;
+  /** Custom events dropped because their JSON is over MAX_EVENT_BYTES. */
+  droppedEvents: number;
   /** Functions that undo what the tracker attached to the page. */
   cleanups: (() => void)[];
   /** Applies a change of session, state, leadership or timing to the timers and the stream. */
@@ -62,11 +70,11 @@ export function isLive(ctx: TrackerContext): boolean {
 
 /** Queues wire event `type` in the current session at `ts`, by default now. */
 export function enqueue<T extends EventType>(ctx: TrackerContext, type: T, data?: EventData<T>, ts = Date.now()) {
-  const { session, tabs, userId } = ctx;
+  const { session, tabRegistry, userId, userGroup } = ctx;
 
   if (!session) return;
 
-  const event = { id: createId(), type, ts, ...(data ? { data } : {}) } as SessionEventInput & { id: string };
-  ctx.queue.push({ sessionId: session.id, tabId: tabs.tabId, userId, event, savedAt: Date.now() });
+  const event = { id: createId(), type, ts, data } as SessionEventInput & { id: string };
+  ctx.queue.push({ sessionId: session.id, tabId: tabRegistry.tabId, userId, userGroup, event, order: 0 });
   ctx.delivery.notePush();
 }

@@ -91,7 +91,7 @@ describe('tracker', () => {
     expect(idleEvent?.ts).toBe(START + IDLE_TIMEOUT_MS);
   });
 
-  it('starts new session after idle', async () => {
+  it('starts new session on input after sleep', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
     vi.setSystemTime(START);
     const tracker = start();
@@ -101,8 +101,14 @@ describe('tracker', () => {
     await vi.advanceTimersByTimeAsync(0);
 
     vi.setSystemTime(START + 2 * IDLE_TIMEOUT_MS);
-    // Waking up and focusing the window checks the deadline before counting as input.
+    // Waking up focuses the window and shows the page, which are not input.
     window.dispatchEvent(new Event('focus'));
+    document.dispatchEvent(new Event('visibilitychange'));
+
+    expect(tracker.getState()).toMatchObject({ sessionId: firstSession, state: 'idle' });
+    expect(starts).toHaveLength(1);
+
+    window.dispatchEvent(new Event('keydown'));
     const state = tracker.getState();
 
     expect(state.sessionId).not.toBe(firstSession);
@@ -158,12 +164,14 @@ describe('tracker', () => {
 
     expect(() => tracker.track('')).toThrow('name must be 1 to 128 characters');
     expect(() => tracker.track('buy', { nested: { a: 1 } } as never)).toThrow(
-      'props.nested must be a string of up to 1024 characters, a finite number, a boolean or null, received [object Object]',
+      'props.nested must have a key of 1 to 64 characters and a string of up to 1024 characters, a finite number, a boolean or null, received {"a":1}',
     );
     expect(() => tracker.track('buy', Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`k${i}`, i])))).toThrow(
-      'props must be an object with at most 32 keys, received 33 keys',
+      'props must be an object with at most 32 keys, received {"k0":0,"k1":1,"k2":2',
     );
-    expect(() => tracker.track('buy', { total: Number.NaN })).toThrow('props.total must be');
+    expect(() => tracker.track('buy', { total: Number.NaN })).toThrow('props.total must have');
+    expect(() => tracker.track('buy', { '': 1 })).toThrow('props. must have a key of 1 to 64 characters');
+    expect(() => tracker.track('buy', [1] as never)).toThrow('props must be an object with at most 32 keys, received [1]');
   });
 
   it('policy reply overrides timeouts', async () => {

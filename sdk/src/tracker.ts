@@ -1,12 +1,11 @@
-import type { ActivityKind } from '../../shared/src/index.js';
 import { trackActivity } from './activity-tracker.js';
 import { openChannel } from './channel.js';
 import { startDelivery } from './delivery.js';
-import { createEmitter } from './emitter.js';
+import type { Emitter } from './emitter.js';
 import { createEventQueue } from './event-queue.js';
 import { createId } from './ids.js';
 import { startIdleTimer } from './idle-timer.js';
-import { recoverStoredEvents, refresh, reportTabCount } from './leader-duties.js';
+import { joinElection, refresh, reportTabCount } from './leader-duties.js';
 import type { ResolvedOptions } from './options.js';
 import { watchPageLifecycle } from './page-lifecycle.js';
 import { watchNavigation } from './page-views.js';
@@ -14,17 +13,19 @@ import { beginSession, canRestart, enqueuePageView, enterIdle, syncSharedSession
 import { createSessionStore } from './session-store.js';
 import { handleResult, handleTabMessage } from './tab-sync.js';
 import { createTabRegistry } from './tab-registry.js';
-import { electLeader } from './tab-leader.js';
 import { enqueue, isLive, type TrackerContext } from './tracker-context.js';
 import type { TrackerEvents } from './types.js';
 
 /** A new tab reports `tab_opened` once other tabs had this long to reply to its hello, in ms. */
 const SETTLE_MS = 300;
-/** Interval between looks for stored events that no open page will send, in ms. */
-const RECOVER_INTERVAL_MS = 60_000;
+/**
+ * A tab stores its latest input for other tabs and messages them at most this often, in ms.
+ * Their idle deadlines can lag this much behind.
+ */
+const SHARE_INTERVAL_MS = 1000;
 
-/** Builds the parts of a tracker; nothing runs until `startTracker`. */
-export function buildTracker(options: ResolvedOptions): TrackerContext {
+/** Builds the parts of a tracker that reports to `emitter`; nothing runs until `startTracker`. */
+export function buildTracker(options: ResolvedOptions, emitter: Emitter<TrackerEvents>): TrackerContext {
   const log = (message: string, detail?: unknown) => {
     if (options.debug) console.info(`[process-sessions] ${message}`, detail ?? '');
   };
@@ -32,28 +33,32 @@ export function buildTracker(options: ResolvedOptions): TrackerContext {
     options,
     timing: { idleTimeoutMs: options.idleTimeoutMs, warningMs: options.warningMs, heartbeatMs: options.heartbeatMs },
     instanceId: createId(),
-    emitter: createEmitter<TrackerEvents>((error) => log('event listener failed', error)),
+    emitter,
     store: createSessionStore(options.appId),
-    queue: createEventQueue((error) => log('IndexedDB failed, events kept in memory', error)),
+    queue: createEventQueue(options.appId, (error) => log('IndexedDB failed', error)),
     // Not live until startTracker joins or begins a session, which then emits `active`.
     state: 'stopped',
     endReason: null,
     lastActivityAt: null,
     isLeader: false,
+    resign: () => {},
     lastUrl: '',
-    lastBroadcastAt: 0,
+    lastSharedAt: 0,
+    isHidden: false,
+    droppedEvents: 0,
     cleanups: [],
     refresh: () => refresh(ctx),
     log,
   } as Partial<TrackerContext> as TrackerContext;
 
   ctx.channel = openChannel(options.appId, (message) => handleTabMessage(ctx, message));
-  ctx.tabs = createTabRegistry(options.appId, ctx.instanceId, ctx.channel, {
+  ctx.tabRegistry = createTabRegistry(options.appId, ctx.instanceId, ctx.channel, {
     onCount: (count, expired) => reportTabCount(ctx, count, expired),
   });
   ctx.delivery = startDelivery(options, ctx.store.clientId, ctx.queue, {
     onResult: (result, sessionId) => handleResult(ctx, result, sessionId),
-    log,
+    onSent: (ids) => ctx.channel.post({ t: 'sent', ids, from: ctx.instanceId }),
+    isLeader: () => ctx.isLeader,
   });
   ctx.idle = startIdleTimer({
     read: () => readIdleInputs(ctx),
@@ -88,37 +93,32 @@ export function startTracker(ctx: TrackerContext): void {
   // Listeners added right after init() returns still receive the first `start` and `active`.
   queueMicrotask(() => ctx.emitter.release());
 
-  ctx.tabs.start();
+  ctx.tabRegistry.start();
   ctx.activity = trackActivity({
-    onInput: (kind, at) => recordInput(ctx, kind, at),
+    onInput: (_, at) => recordInput(ctx, at),
     onWindow(kind, firstAt, count) {
       if (isLive(ctx)) enqueue(ctx, 'activity', { kind, count }, firstAt);
     },
   });
   const settle = setTimeout(() => {
-    if (isLive(ctx)) enqueue(ctx, 'tab_opened', { tabs: ctx.tabs.count() });
-    void recoverStoredEvents(ctx, true);
+    if (isLive(ctx)) enqueue(ctx, 'tab_opened', { tabs: ctx.tabRegistry.count() });
   }, SETTLE_MS);
-  const recover = setInterval(() => void recoverStoredEvents(ctx, false), RECOVER_INTERVAL_MS);
+  joinElection(ctx);
 
   ctx.cleanups.push(
     () => clearTimeout(settle),
-    () => clearInterval(recover),
     watchNavigation(() => recordNavigation(ctx)),
     watchPageLifecycle(ctx),
-    electLeader(ctx.options.appId, ctx.instanceId, (isLeader) => {
-      ctx.isLeader = isLeader;
-      ctx.refresh();
-    }),
   );
 }
 
 /**
- * Handles a counted input. The idle check runs first, so an input after a sleep cannot
- * undo an idle that already passed: it ends the old session and begins a new one.
+ * Handles a counted input at `at`. When the deadline may have passed, such as after a sleep,
+ * the idle check runs first, so the input cannot undo an idle that already happened: it
+ * begins a new session instead.
  */
-function recordInput(ctx: TrackerContext, _kind: ActivityKind, at: number) {
-  ctx.idle.check();
+function recordInput(ctx: TrackerContext, at: number) {
+  if (!isLive(ctx) || at >= (ctx.lastActivityAt ?? at) + ctx.timing.idleTimeoutMs) ctx.idle.check();
   if (!isLive(ctx)) {
     if (!canRestart(ctx)) return;
     beginSession(ctx, at);
@@ -126,10 +126,9 @@ function recordInput(ctx: TrackerContext, _kind: ActivityKind, at: number) {
 
   const sessionId = ctx.session!.id;
   ctx.lastActivityAt = Math.max(ctx.lastActivityAt ?? 0, at);
-  ctx.store.touch(sessionId, at);
-  // Other tabs read the time from localStorage each second; the message ends their warning sooner.
-  if (at - ctx.lastBroadcastAt >= 1000) {
-    ctx.lastBroadcastAt = at;
+  if (at - ctx.lastSharedAt >= SHARE_INTERVAL_MS) {
+    ctx.lastSharedAt = at;
+    ctx.store.update(sessionId, { lastActivityAt: at });
     ctx.channel.post({ t: 'act', id: sessionId, at, from: ctx.instanceId });
   }
   if (ctx.state === 'warning') ctx.idle.check();

@@ -25,16 +25,43 @@ describe('postBody', () => {
     collector = undefined;
   });
 
-  it('waits Retry-After on 429', async () => {
+  it('returns Retry-After of 429', async () => {
     const { collector, arrivals } = await start([
-      { status: 429, body: { code: 'rate_limited', message: 'slow down' }, headers: { 'retry-after': '1' } },
+      { status: 429, body: { code: 'rate_limited', message: 'slow down' }, headers: { 'retry-after': '120' } },
     ]);
 
     const result = await postBody(collector.endpoint, BODY);
 
-    expect(result.ok).toBe(true);
-    expect(arrivals).toHaveLength(2);
-    expect(arrivals[1]! - arrivals[0]!).toBeGreaterThanOrEqual(950);
+    // Delivery waits out the whole Retry-After, so the send itself does not retry.
+    expect(arrivals).toHaveLength(1);
+    expect(result).toMatchObject({ ok: false, isRetryable: true, status: 429, code: 'rate_limited', retryAfterMs: 120_000 });
+  });
+
+  it('reads Retry-After as HTTP date', async () => {
+    const at = new Date(Date.now() + 90_000).toUTCString();
+    const { collector } = await start([{ status: 503, body: { code: 'internal_error', message: 'down' }, headers: { 'retry-after': at } }]);
+
+    const result = await postBody(collector.endpoint, BODY);
+
+    expect(!result.ok && result.retryAfterMs).toBeGreaterThan(85_000);
+    expect(!result.ok && result.retryAfterMs).toBeLessThanOrEqual(90_000);
+  });
+
+  it('retries 500 with jittered backoff', async () => {
+    const failure = { status: 500, body: { code: 'internal_error', message: 'broken' } };
+    const { collector, arrivals } = await start([failure, failure]);
+    const random = vi.spyOn(Math, 'random').mockReturnValue(1);
+
+    try {
+      const result = await postBody(collector.endpoint, BODY);
+
+      expect(result.ok).toBe(true);
+      // 300 ms, then 600 ms, each scaled by 0.5 + Math.random(), here 1.5.
+      expect(arrivals[1]! - arrivals[0]!).toBeGreaterThanOrEqual(440);
+      expect(arrivals[2]! - arrivals[1]!).toBeGreaterThanOrEqual(890);
+    } finally {
+      random.mockRestore();
+    }
   });
 
   it('stops after retry limit', async () => {

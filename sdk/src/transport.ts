@@ -1,12 +1,19 @@
-import ky, { HTTPError, TimeoutError } from 'ky';
-import type { BatchInput, SessionState } from '../../shared/src/index.js';
+import ky, { HTTPError } from 'ky';
+import type { SessionState } from '../../shared/src/index.js';
 import { MAX_BEACON_BYTES } from '../../shared/src/constants.js';
+import { byteLength } from './batches.js';
 
-/** Status codes worth retrying: timeouts, rate limits and server failures. */
-const RETRY_STATUS_CODES = [408, 429, 500, 502, 503, 504];
+/** Status codes ky retries within one send: timeouts and server failures. */
+const RETRY_STATUS_CODES = [408, 500, 502, 504];
+/**
+ * Status codes that may succeed later, after delivery's backoff. ky does not retry 429 and
+ * 503, because ky 1.9.1 caps a longer Retry-After at `maxRetryAfter` and then retries too
+ * early, while delivery waits out the whole Retry-After in every tab.
+ */
+const RETRYABLE_STATUS_CODES = [...RETRY_STATUS_CODES, 429, 503];
 /** Retries after the first attempt; later failures wait for the next flush. */
 const RETRY_LIMIT = 3;
-/** Upper bound of one retry delay, `Retry-After` included, in ms. */
+/** Upper bound of one retry delay, in ms. */
 const MAX_RETRY_DELAY_MS = 30_000;
 /** An attempt with no reply after this long fails with a timeout, in ms. */
 const TIMEOUT_MS = 10_000;
@@ -16,36 +23,31 @@ export type SendResult =
   | { ok: true; session?: SessionState }
   | {
       ok: false;
-      /** True when the batch may succeed later: network failure, timeout, 408, 429 or 5xx. */
+      /** True when the batch may succeed later: network failure, timeout, 408, 429, 500, 502, 503 or 504. */
       isRetryable: boolean;
       status?: number;
       /** The collector's error code, such as `session_ended`. */
       code?: string;
       message: string;
       session?: SessionState;
-      /** The reply's `Retry-After`, in ms. */
+      /** The reply's `Retry-After`, in ms; 0 without one. */
       retryAfterMs?: number;
     };
 
 /** The content type of every batch: JSON sent as text/plain, so no CORS preflight runs. */
 export const BATCH_CONTENT_TYPE = 'text/plain;charset=UTF-8';
 
-const encoder = new TextEncoder();
-
-/** Returns the UTF-8 size of `text` in bytes. */
-export const byteLength = (text: string) => encoder.encode(text).length;
-
 /** Jittered exponential backoff: 300 ms, 600 ms, 1.2 s, each scaled by 0.5 to 1.5. */
 const retryDelayMs = (attempt: number) => 300 * 2 ** (attempt - 1) * (0.5 + Math.random());
 
 /**
  * Sends the JSON `body` of a batch to `POST {endpoint}/v1/events` with ky. Network failures,
- * 408, 429 and 5xx are retried up to RETRY_LIMIT times, after the reply's `Retry-After` on
- * 429 and 503 or else a jittered exponential backoff. Other 4xx are not retried, and neither
- * is a timeout, because ky 1.9.1 never retries one; the next flush sends that batch again.
- * Retrying is safe because the collector drops events whose id it already stored. With
- * `isClosing` the request uses keepalive, so it outlives the page, when the body fits the
- * browser's 64 KiB keepalive quota.
+ * 408, 500, 502 and 504 are retried up to RETRY_LIMIT times after a jittered exponential
+ * backoff. No other status is retried here, and neither is a timeout, because ky 1.9.1 never
+ * retries one. `isRetryable` in the result marks whether a later flush may send the batch
+ * again. Retrying is safe because the collector drops events whose id it already stored.
+ * With `isClosing` the request uses keepalive, so it outlives the page, when the body fits
+ * the browser's 64 KiB keepalive quota.
  */
 export async function postBody(endpoint: string, body: string, isClosing = false): Promise<SendResult> {
   try {
@@ -58,8 +60,6 @@ export async function postBody(endpoint: string, body: string, isClosing = false
         limit: RETRY_LIMIT,
         methods: ['post'],
         statusCodes: RETRY_STATUS_CODES,
-        afterStatusCodes: [429, 503],
-        maxRetryAfter: MAX_RETRY_DELAY_MS,
         backoffLimit: MAX_RETRY_DELAY_MS,
         delay: retryDelayMs,
       },
@@ -69,15 +69,9 @@ export async function postBody(endpoint: string, body: string, isClosing = false
   } catch (error) {
     if (error instanceof HTTPError) return readFailure(error.response);
 
-    const message = error instanceof TimeoutError ? `timed out after ${TIMEOUT_MS} ms` : String(error);
-
-    return { ok: false, isRetryable: true, message: `request failed: ${message}` };
+    // A network failure, or ky's TimeoutError after TIMEOUT_MS.
+    return { ok: false, isRetryable: true, message: `request failed: ${error}` };
   }
-}
-
-/** Sends `batch`; see `postBody`. */
-export function postBatch(endpoint: string, batch: BatchInput, isClosing?: boolean): Promise<SendResult> {
-  return postBody(endpoint, JSON.stringify(batch), isClosing);
 }
 
 async function readFailure(response: Response): Promise<SendResult> {
@@ -86,7 +80,7 @@ async function readFailure(response: Response): Promise<SendResult> {
 
   return {
     ok: false,
-    isRetryable: RETRY_STATUS_CODES.includes(status),
+    isRetryable: RETRYABLE_STATUS_CODES.includes(status),
     status,
     code: body?.code,
     message: body?.message ?? `collector replied ${status}`,
@@ -100,11 +94,7 @@ function readJson(response: Response): Promise<{ session?: SessionState; code?: 
   return response.json().catch(() => undefined);
 }
 
-/** Reads `Retry-After` as seconds or an HTTP date, in ms from now. */
-function parseRetryAfter(value: string | null): number | undefined {
-  if (!value) return undefined;
-
-  const ms = /^\d+$/.test(value) ? Number(value) * 1000 : Date.parse(value) - Date.now();
-
-  return Number.isFinite(ms) ? Math.max(0, ms) : undefined;
+/** Reads `Retry-After`, in seconds or an HTTP date, as ms from now; 0 when missing or invalid. */
+function parseRetryAfter(value: string | null): number {
+  return Math.max(0, Number(value) * 1000 || Date.parse(value!) - Date.now() || 0);
 }

@@ -17,21 +17,22 @@ export function validateText(name: string, value: unknown, max: number): string 
 export function validateProps(props: unknown): TrackProps | undefined {
   if (props === undefined) return undefined;
 
-  const keys = typeof props === 'object' && props !== null && !Array.isArray(props) ? Object.keys(props) : undefined;
-  if (!keys || keys.length > 32) {
-    invalid(`props must be an object with at most 32 keys, received ${keys ? `${keys.length} keys` : describeValue(props)}`);
+  const isObject = typeof props === 'object' && props !== null && !Array.isArray(props);
+  const entries = isObject ? Object.entries(props) : [];
+  if (!isObject || entries.length > 32) {
+    invalid(`props must be an object with at most 32 keys, received ${describeValue(props)}`);
   }
-
-  for (const [key, value] of Object.entries(props as TrackProps)) {
-    if (!key || key.length > 64) invalid(`props keys must be 1 to 64 characters, received ${describeValue(key)}`);
-
+  for (const [key, value] of entries) {
     const isValid =
-      value === null ||
-      typeof value === 'boolean' ||
-      (typeof value === 'number' && Number.isFinite(value)) ||
-      (typeof value === 'string' && value.length <= 1024);
+      key &&
+      key.length <= 64 &&
+      (value === null ||
+        typeof value === 'boolean' ||
+        Number.isFinite(value) ||
+        (typeof value === 'string' && value.length <= 1024));
+
     if (!isValid) {
-      invalid(`props.${key} must be a string of up to 1024 characters, a finite number, a boolean or null, received ${describeValue(value)}`);
+      invalid(`props.${key} must have a key of 1 to 64 characters and a string of up to 1024 characters, a finite number, a boolean or null, received ${describeValue(value)}`);
     }
   }
 
