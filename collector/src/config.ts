@@ -63,6 +63,12 @@ export interface Config {
   maxIngestErrors: number;
   /** Interval of the sweep that ends expired sessions. @default 10 s */
   sweepIntervalMs: number;
+  /**
+   * Days events, ended sessions, their audit entries and ingest errors are
+   * kept before the hourly purge deletes them. 395 days (13 months) lets a
+   * report compare a month with the same month a year earlier. @default 395
+   */
+  retentionDays: number;
   /** pino log level. @default "info" */
   logLevel: LogLevel;
 }
@@ -193,6 +199,7 @@ const envSchema = z.object({
   MAX_TABS: optionalLimit('MAX_TABS', 'maxTabs'),
   MAX_INGEST_ERRORS: wholeNumber('MAX_INGEST_ERRORS', 10_000, 100, 1_000_000),
   SWEEP_INTERVAL_MS: durationMs('SWEEP_INTERVAL_MS', 10 * SECOND_MS, 100, 10 * MINUTE_MS),
+  RETENTION_DAYS: wholeNumber('RETENTION_DAYS', 395, 1, 3650),
   LOG_LEVEL: z
     .string()
     .optional()
@@ -240,6 +247,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     apiTokens: parsed.API_TOKENS,
     maxIngestErrors: parsed.MAX_INGEST_ERRORS,
     sweepIntervalMs: parsed.SWEEP_INTERVAL_MS,
+    retentionDays: parsed.RETENTION_DAYS,
     logLevel: parsed.LOG_LEVEL,
   };
   if (parsed.ADMIN_TOKEN !== undefined) config.adminToken = parsed.ADMIN_TOKEN;
