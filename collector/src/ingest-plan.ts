@@ -26,6 +26,8 @@ export type IngestPlan =
       ended: SessionRow[];
     }
   | { status: 'ended'; row: SessionRow; isEndedNow: boolean }
+  /** The session's data was erased on request; the batch is dropped and the session stays gone. */
+  | { status: 'erased' }
   | { status: 'mismatch'; field: 'appId' | 'clientId' }
   | { status: 'disabled'; row: SessionRow | undefined; resolution: Resolution }
   | { status: 'limit'; userId: string; maxSessionsPerUser: number }
@@ -52,6 +54,8 @@ export interface PlanContext {
  */
 export function planBatch(view: WriteView, batch: Batch, context: PlanContext): IngestPlan {
   const { receivedAt } = context;
+  if (view.isErased(batch.sessionId)) return { status: 'erased' };
+
   const existing = view.getSession(batch.sessionId);
   if (existing && existing.endedAt !== null) return { status: 'ended', row: existing, isEndedNow: false };
   if (existing && existing.clientId !== batch.clientId) return { status: 'mismatch', field: 'clientId' };

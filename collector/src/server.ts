@@ -3,6 +3,7 @@ import { serve } from '@hono/node-server';
 import { type Logger, pino } from 'pino';
 import { type CollectorOptions, createCollector } from './app.js';
 import type { Config } from './config.js';
+import { startRetention } from './privacy/retention.js';
 import { SessionService } from './session-service.js';
 import { openStorage, type Storage } from './storage/index.js';
 import { StreamHub } from './stream-hub.js';
@@ -25,11 +26,14 @@ export interface RunningServer {
   /** Port it listens on, also when `config.port` was 0. */
   port: number;
   storage: Storage;
-  /** Stops the sweep and the server (ending streams), then flushes and closes the storage. */
+  /** Stops the sweep, the purge and the server (ending streams), then flushes and closes the storage. */
   close(): Promise<void>;
 }
 
-/** Opens the storage, starts the HTTP server and the sweep, and resolves once it listens. */
+/**
+ * Opens the storage, starts the HTTP server, the sweep and the retention
+ * purge, and resolves once it listens.
+ */
 export async function startServer(
   config: Config,
   options: StartServerOptions = {},
@@ -57,11 +61,13 @@ export async function startServer(
   }
 
   const sweep = startSweep(service, config.sweepIntervalMs, logger);
+  const retention = startRetention({ storage, retentionDays: config.retentionDays, logger, now });
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
 
   let closing: Promise<void> | undefined;
   const close = async () => {
     await sweep.stop();
+    await retention.stop();
     hub.close();
     await closeServer(server);
     await storage.close();

@@ -138,6 +138,8 @@ export class SessionService {
         throw new Error(`batch of session ${batch.sessionId} requested its user's sessions twice`);
       case 'disabled':
         return { status: 'disabled', session: this.#disabledState(batch, plan, receivedAt) };
+      case 'erased':
+        return { status: 'ended', session: this.#erasedState(batch, receivedAt) };
       case 'ended': {
         const session = this.toState(plan.row);
         if (plan.isEndedNow) this.#hub.publish(session);
@@ -178,6 +180,21 @@ export class SessionService {
       endedAt: receivedAt,
       endReason: 'disabled',
       policy: sessionPolicy(plan.resolution.settings),
+    };
+  }
+
+  /**
+   * Returns the state sent for a batch of an erased session: ended with reason
+   * `terminated`, so the SDK starts a new session. Nothing of the old one is read.
+   */
+  #erasedState(batch: Batch, receivedAt: number): SessionState {
+    return {
+      id: batch.sessionId,
+      state: 'ended',
+      startedAt: receivedAt,
+      endedAt: receivedAt,
+      endReason: 'terminated',
+      policy: sessionPolicy(this.policies.defaults),
     };
   }
 

@@ -28,6 +28,11 @@ export class BoundedCache<K, V> {
     return this.#entries.has(key);
   }
 
+  /** Removes every entry. */
+  clear(): void {
+    this.#entries.clear();
+  }
+
   /** Stores a value as the most recent entry, evicting the oldest beyond `maxSize`. */
   set(key: K, value: V): void {
     this.#entries.delete(key);

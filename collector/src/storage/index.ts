@@ -16,3 +16,6 @@ export type {
 export type { SessionCursor, SessionFilter, SessionStateFilter } from './session-queries.js';
 export type { WriteRequest, WriteView } from './write-queue.js';
 export { MIGRATIONS } from './migrations.js';
+export type { PurgeCounts } from './retention.js';
+export type { ErasureCounts, UserData } from './user-data.js';
+export { hashUserId } from './user-data.js';

@@ -3,8 +3,10 @@ import { dirname, resolve } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { type AnalyticsSummary, summarizeSessions } from './analytics.js';
 import { AdminStore, type AdminStoreOptions } from './admin-store.js';
+import type { AuditActor } from './admin-rows.js';
 import { AnalyticsStore } from './analytics-store.js';
 import { runMigrations } from './migrations.js';
+import { type PurgeCounts, purgeExpiredData } from './retention.js';
 import { type EventRow, type SessionRow, toEventRow, toSessionRow } from './rows.js';
 import {
   listLiveSessionIds,
@@ -12,6 +14,7 @@ import {
   listSessions,
   type SessionFilter,
 } from './session-queries.js';
+import { type ErasureCounts, eraseUserData, exportUserData, type UserData } from './user-data.js';
 import { type WriteRequest, WriteQueue } from './write-queue.js';
 import { WriteStatements } from './write-statements.js';
 
@@ -50,6 +53,16 @@ export interface Storage {
    * or with no open tab and no batch for more than `closeAfterMs`.
    */
   findSessionsToExpire(now: number, closeAfterMs: number, limit?: number): Promise<string[]>;
+  /** Reads every row about a user in one snapshot (see `UserData` for the scope). */
+  exportUser(userId: string): Promise<UserData>;
+  /**
+   * Deletes every row about a user in one transaction between write groups
+   * and records a `user.erase` audit entry without the id. Later batches of
+   * the erased sessions are answered as ended for the life of the process.
+   */
+  eraseUser(userId: string, actor: AuditActor, now: number): Promise<ErasureCounts>;
+  /** Deletes per-session and per-user rows older than `cutoff` (epoch ms), between write groups. */
+  purgeBefore(cutoff: number): Promise<PurgeCounts>;
   /** Computes session metrics over sessions that started in [from, to). */
   summarize(from: number, to: number): Promise<AnalyticsSummary>;
   /** Waits for queued writes, then closes the database. */
@@ -195,6 +208,36 @@ class DuckDBStorage implements Storage {
       { now, closeAfterMs, limit },
     );
     return rows.map((row) => String(row.id));
+  }
+
+  async exportUser(userId: string): Promise<UserData> {
+    await this.admin.flushIngestErrors();
+    // A connection of its own, so that the transaction sees one snapshot.
+    const connection = await this.#instance.connect();
+    try {
+      await connection.run('BEGIN TRANSACTION');
+      const data = await exportUserData(connection, userId);
+      await connection.run('COMMIT');
+      return data;
+    } finally {
+      connection.closeSync();
+    }
+  }
+
+  async eraseUser(userId: string, actor: AuditActor, now: number): Promise<ErasureCounts> {
+    await this.admin.flushIngestErrors();
+    return this.#queue.runExclusive(async (connection) => {
+      const auditSeq = () => this.admin.nextAuditSeq();
+      const erasure = await eraseUserData(connection, userId, { actor, createdAt: now, auditSeq });
+      return { value: erasure.counts, erasedSessionIds: erasure.sessionIds };
+    });
+  }
+
+  async purgeBefore(cutoff: number): Promise<PurgeCounts> {
+    await this.admin.flushIngestErrors();
+    return this.#queue.runExclusive(async (connection) => ({
+      value: await purgeExpiredData(connection, cutoff),
+    }));
   }
 
   summarize(from: number, to: number): Promise<AnalyticsSummary> {

@@ -1,3 +1,4 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { BoundedCache } from './bounded-cache.js';
 import type { SessionRow } from './rows.js';
 import type { GroupRows, WriteStatements } from './write-statements.js';
@@ -17,17 +18,39 @@ const MAX_GROUP_REQUESTS = 256;
 /** Maximum event ids a group may declare, which bounds the rows of one insert. */
 const MAX_GROUP_EVENT_IDS = 20_000;
 
+/** Erased session ids remembered in memory, so a late batch cannot recreate one. */
+const MAX_ERASED_SESSION_IDS = 100_000;
+
+/** What work run by `WriteQueue.runExclusive` returns. */
+export interface ExclusiveResult<T> {
+  value: T;
+  /** Sessions the work deleted on request; batches for them are answered as ended from then on. */
+  erasedSessionIds?: readonly string[];
+}
+
+/** Work that runs alone on the write connection, inside a transaction of its own. */
+export type ExclusiveWork<T> = (connection: DuckDBConnection) => Promise<ExclusiveResult<T>>;
+
 /** Options of `WriteQueue`. */
 export interface WriteQueueOptions {
   /** Returns the sequence number of a new audit entry. */
   nextAuditSeq(): number;
 }
 
-interface Pending {
-  request: WriteRequest<unknown>;
+interface Settlers {
   resolve(value: unknown): void;
   reject(error: unknown): void;
 }
+
+interface PendingWrite extends Settlers {
+  request: WriteRequest<unknown>;
+}
+
+interface PendingExclusive extends Settlers {
+  work: ExclusiveWork<unknown>;
+}
+
+type Pending = PendingWrite | PendingExclusive;
 
 /**
  * Serializes every write through one connection, one transaction at a time.
@@ -43,6 +66,7 @@ export class WriteQueue {
   readonly #pending: Pending[] = [];
   readonly #sessionCache = new BoundedCache<string, SessionRow>(10_000);
   readonly #recentEventIds = new BoundedCache<string, true>(100_000);
+  readonly #erasedSessionIds = new BoundedCache<string, true>(MAX_ERASED_SESSION_IDS);
   #draining: Promise<void> = Promise.resolve();
   #isDraining = false;
   #isClosed = false;
@@ -54,15 +78,28 @@ export class WriteQueue {
 
   /** Queues a request and resolves with its `apply` result once its transaction commits. */
   transact<T>(request: WriteRequest<T>): Promise<T> {
+    return this.#enqueue<T>((settlers) => ({ ...settlers, request }));
+  }
+
+  #enqueue<T>(create: (settlers: Settlers) => Pending): Promise<T> {
     if (this.#isClosed) return Promise.reject(new Error('storage is closed'));
 
     return new Promise<T>((resolve, reject) => {
-      this.#pending.push({ request, resolve: resolve as (value: unknown) => void, reject });
+      this.#pending.push(create({ resolve: resolve as (value: unknown) => void, reject }));
       if (!this.#isDraining) {
         this.#isDraining = true;
         this.#draining = this.#drain();
       }
     });
+  }
+
+  /**
+   * Queues work that runs alone between write groups, such as a purge or an
+   * erasure, and resolves with its value after its COMMIT. The session cache
+   * is cleared afterwards, because the work may have changed any row.
+   */
+  runExclusive<T>(work: ExclusiveWork<T>): Promise<T> {
+    return this.#enqueue<T>((settlers) => ({ ...settlers, work }));
   }
 
   /** Returns a copy of the cached committed state of a session, if cached. */
@@ -81,7 +118,13 @@ export class WriteQueue {
   async #drain(): Promise<void> {
     try {
       while (this.#pending.length > 0) {
-        await this.#runGroup(this.#takeGroup(), true);
+        const first = this.#pending[0]!;
+        if ('work' in first) {
+          this.#pending.shift();
+          await this.#runExclusive(first);
+        } else {
+          await this.#runGroup(this.#takeGroup(), true);
+        }
       }
     } finally {
       // Cleared in the same tick as the last empty check, so no request waits without a drain.
@@ -89,18 +132,32 @@ export class WriteQueue {
     }
   }
 
-  #takeGroup(): Pending[] {
+  async #runExclusive(item: PendingExclusive): Promise<void> {
+    try {
+      const result = await this.#statements.runInTransaction(item.work);
+      for (const id of result.erasedSessionIds ?? []) this.#erasedSessionIds.set(id, true);
+      item.resolve(result.value);
+    } catch (error) {
+      item.reject(error);
+    } finally {
+      this.#sessionCache.clear();
+    }
+  }
+
+  /** Takes the write requests at the head of the queue, up to the first exclusive work. */
+  #takeGroup(): PendingWrite[] {
     let eventIds = 0;
     let count = 0;
     for (const item of this.#pending) {
+      if ('work' in item) break;
       eventIds += item.request.eventIds.length;
       if (count > 0 && (count >= MAX_GROUP_REQUESTS || eventIds > MAX_GROUP_EVENT_IDS)) break;
       count += 1;
     }
-    return this.#pending.splice(0, count);
+    return this.#pending.splice(0, count) as PendingWrite[];
   }
 
-  async #runGroup(group: Pending[], canSplit: boolean): Promise<void> {
+  async #runGroup(group: PendingWrite[], canSplit: boolean): Promise<void> {
     const state = createGroupState();
 
     let outcomes: Outcome[];
@@ -130,7 +187,7 @@ export class WriteQueue {
    * recent-id cache are assumed new. When the insert proves some were stored,
    * the group is applied again knowing them.
    */
-  async #write(group: Pending[], state: GroupState): Promise<Outcome[]> {
+  async #write(group: PendingWrite[], state: GroupState): Promise<Outcome[]> {
     for (let attempt = 1; ; attempt += 1) {
       state.sessions.clear();
       state.events.clear();
@@ -168,7 +225,7 @@ export class WriteQueue {
    * Loads the sessions the group declares that the cache does not hold, and
    * the live sessions of every declared user.
    */
-  async #loadSessions(group: Pending[], state: GroupState): Promise<void> {
+  async #loadSessions(group: PendingWrite[], state: GroupState): Promise<void> {
     const ids = new Set<string>();
     const userIds = new Set<string>();
     for (const { request } of group) {
@@ -195,6 +252,7 @@ export class WriteQueue {
     return {
       session: (id) => this.#sessionCache.get(id) ?? state.loadedSessions.get(id) ?? undefined,
       hasRecentEvent: (id) => this.#recentEventIds.has(id),
+      isErased: (id) => this.#erasedSessionIds.has(id),
       nextAuditSeq: this.#nextAuditSeq,
     };
   }

@@ -142,6 +142,22 @@ export class WriteStatements {
     return reader.getRowObjectsJS().map((row) => String(row.id));
   }
 
+  /**
+   * Runs `work` on the write connection inside a transaction of its own and
+   * commits it, or rolls it back and rethrows when `work` fails.
+   */
+  async runInTransaction<T>(work: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
+    await this.#connection.run('BEGIN TRANSACTION');
+    try {
+      const result = await work(this.#connection);
+      await this.#connection.run('COMMIT');
+      return result;
+    } catch (error) {
+      await this.#connection.run('ROLLBACK').catch(() => {});
+      throw error;
+    }
+  }
+
   /** Closes the appenders; the connection stays open. */
   close(): void {
     for (const appender of Object.values(this.#appenders)) appender.closeSync();

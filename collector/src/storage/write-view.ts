@@ -17,6 +17,8 @@ export interface WriteView {
    * stored by an earlier attempt, or is written in this group.
    */
   hasEvent(id: string): boolean;
+  /** Returns whether the session's data was erased on request while this process ran. */
+  isErased(sessionId: string): boolean;
   /** Inserts or replaces a session. */
   putSession(row: SessionRow): void;
   /** Inserts an event, unless its id is already stored. */
@@ -58,6 +60,7 @@ export interface GroupState {
 export interface CommittedState {
   session(id: string): SessionRow | undefined;
   hasRecentEvent(id: string): boolean;
+  isErased(sessionId: string): boolean;
   nextAuditSeq(): number;
 }
 
@@ -121,6 +124,7 @@ export function applyRequest(
         committed.hasRecentEvent(id)
       );
     },
+    isErased: (id) => committed.isErased(id),
     putSession: (row) => {
       sessions.set(row.id, { ...row });
     },
