@@ -76,7 +76,10 @@ export function registerAuditRoutes(app: Hono<AppEnv>, docs: ApiDocs, store: Adm
       summary: 'Read the integration log: rejected ingest requests',
       description:
         'Each POST /v1/events answered with a 4xx status, with its error code, app id (when the body ' +
-        'named a valid one), Origin header and time. The log keeps the newest MAX_INGEST_ERRORS rows.',
+        'named a valid one), Origin header and time, and each 200 reply that rejected invalid events ' +
+        '(codes invalid_event, timestamp_out_of_range) or stored events at the receive time ' +
+        '(timestamp_clamped). Of a run of rate-limit rejections only the first is logged. ' +
+        'The log keeps the newest MAX_INGEST_ERRORS rows.',
       role: 'admin',
       query: ingestErrorsQuerySchema,
       responses: {
@@ -100,33 +103,42 @@ export function registerAuditRoutes(app: Hono<AppEnv>, docs: ApiDocs, store: Adm
 
 /**
  * Records every 4xx reply of the ingest route in the integration log, with
- * the error code of its body. Register it before the route's other
- * middleware, so the origin check's rejections are recorded too.
+ * the error code of its body, and every 2xx reply that rejected or clamped
+ * events (the route's `ingestWarnings`). Register it before the route's other
+ * middleware, so the origin check's rejections are recorded too. Repeated
+ * rate-limit rejections are skipped, so a flood cannot push older rows out.
  */
 export function recordIngestErrors(store: AdminStore, now: () => number): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     await next();
     const { status } = c.res;
-    if (status < 400 || status >= 500) return;
+    const record = (code: string, message: string) =>
+      store.recordIngestError({
+        createdAt: now(),
+        status,
+        code,
+        message: message.slice(0, MAX_LOGGED_MESSAGE),
+        appId: c.get('appId') ?? null,
+        sessionId: c.get('sessionId') ?? null,
+        origin: c.req.header('origin')?.slice(0, 512) ?? null,
+        requestId: c.get('requestId') ?? null,
+      });
+
+    if (status < 400) {
+      for (const warning of c.get('ingestWarnings') ?? []) record(warning.code, warning.message);
+      return;
+    }
+    if (status >= 500 || c.get('isIngestLogSkipped')) return;
 
     let code = `http_${status}`;
     let message = '';
     try {
       const body = (await c.res.clone().json()) as { code?: unknown; message?: unknown };
       if (typeof body.code === 'string') code = body.code;
-      if (typeof body.message === 'string') message = body.message.slice(0, MAX_LOGGED_MESSAGE);
+      if (typeof body.message === 'string') message = body.message;
     } catch {
       // A body that is not JSON keeps the status as its code.
     }
-    store.recordIngestError({
-      createdAt: now(),
-      status,
-      code,
-      message,
-      appId: c.get('appId') ?? null,
-      sessionId: c.get('sessionId') ?? null,
-      origin: c.req.header('origin')?.slice(0, 512) ?? null,
-      requestId: c.get('requestId') ?? null,
-    });
+    record(code, message);
   };
 }

@@ -117,17 +117,20 @@ describe('POST /v1/events', () => {
 
   it('invalid batch names issue path', async () => {
     const batch = batchOf([
-      activity('event-0001', T0),
-      { id: 'event-0002', type: 'activity', ts: T0, data: { kind: 'pointer', count: 0 } },
-    ]);
+      { id: 'event-0001', type: 'activity', ts: T0, data: { kind: 'pointer', count: 0 } },
+      { id: 'event-0002', type: 'activity', ts: T0, data: { kind: 'pen', count: 1 } },
+    ] as SessionEventInput[]);
 
     const response = await postBatch(collector.app, batch);
 
     expect(response.status).toBe(400);
     const body = await errorOf(response);
     expect(body.code).toBe('invalid_batch');
-    expect(body.message).toMatch(/^Invalid batch at events\[1\]\.data\.count: /);
-    expect(body.issues?.[0]?.path).toEqual(['events', 1, 'data', 'count']);
+    expect(body.message).toMatch(/^Invalid batch at events\[0\]\.data\.count: /);
+    expect(body.issues?.map((issue) => issue.path)).toEqual([
+      ['events', 0, 'data', 'count'],
+      ['events', 1, 'data', 'kind'],
+    ]);
   });
 
   it('missing field gets invalid_batch', async () => {

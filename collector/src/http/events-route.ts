@@ -1,16 +1,14 @@
 import type { Context, Hono } from 'hono';
-import {
-  appIdSchema,
-  type Batch,
-  batchSchema,
-  idSchema,
-  MAX_BODY_BYTES,
-  PROTOCOL_VERSION,
-} from '../../../shared/src/index.js';
+import type { Logger } from 'pino';
+import type { AppOrigins } from '../access-config.js';
 import type { SessionService } from '../session-service.js';
-import type { AppEnv } from './app-env.js';
-import { formatPath, sendError, toIssues } from './errors.js';
-import { bodyErrorMessage, readBodyText } from './read-body.js';
+import type { AppEnv, IngestWarning } from './app-env.js';
+import { sendError } from './errors.js';
+import { type CheckedBatch, checkEvents } from './event-checks.js';
+import { checkAppOrigin } from './origins.js';
+import type { RateLimiter } from './rate-limiter.js';
+import { checkAppLimit } from './rate-limits.js';
+import { readEnvelope } from './read-batch.js';
 
 const ACCEPTED_TYPES = ['application/json', 'text/plain'];
 
@@ -28,8 +26,24 @@ export function isAcceptedContentType(header: string | undefined): boolean {
   );
 }
 
-/** Registers `POST /v1/events`, which validates and stores one batch. */
-export function registerEventsRoute(app: Hono<AppEnv>, service: SessionService): void {
+/** Dependencies of the ingest route. */
+export interface EventsRouteOptions {
+  service: SessionService;
+  /** Server clock in epoch ms, the receive time of the skew window. */
+  now: () => number;
+  appOrigins: AppOrigins;
+  /** Limiter of `RATE_LIMIT_PER_APP`, or undefined for no limit. */
+  perAppLimiter: RateLimiter | undefined;
+  logger: Pick<Logger, 'warn'>;
+}
+
+/**
+ * Registers `POST /v1/events`, which validates one batch and stores its valid
+ * events. An invalid envelope rejects the whole batch, and so does a batch
+ * with no valid event. Otherwise invalid events and events outside the skew
+ * window are reported by index in `rejected`.
+ */
+export function registerEventsRoute(app: Hono<AppEnv>, options: EventsRouteOptions): void {
   app.post('/v1/events', async (c) => {
     const contentType = c.req.header('content-type');
     if (!isAcceptedContentType(contentType)) {
@@ -41,68 +55,68 @@ export function registerEventsRoute(app: Hono<AppEnv>, service: SessionService):
       );
     }
 
-    const parsed = await readBatch(c);
-    if (parsed instanceof Response) return parsed;
+    const envelope = await readEnvelope(c);
+    if (envelope instanceof Response) return envelope;
 
-    c.set('sessionId', parsed.sessionId);
-    return storeBatch(c, service, parsed);
+    const refusal =
+      checkAppOrigin(c, options.appOrigins, envelope.appId) ??
+      checkAppLimit(c, options.perAppLimiter, envelope.appId, options.logger);
+    if (refusal) return refusal;
+
+    const checked = checkEvents(envelope, options.now());
+    if (checked.batch.events.length === 0) return sendNoValidEvent(c, checked);
+
+    recordWarnings(c, checked);
+    return storeBatch(c, options.service, checked);
   });
 }
 
-/** Reads, parses and validates the body; returns the batch or an error response. */
-async function readBatch(c: Context<AppEnv>): Promise<Batch | Response> {
-  const body = await readBodyText(c.req.raw, MAX_BODY_BYTES);
-  if (!body.isOk && body.reason === 'too_large') {
-    const message = `Request body must be at most ${MAX_BODY_BYTES} bytes`;
-    return sendError(c, 413, 'payload_too_large', message);
-  }
-  if (!body.isOk) return sendError(c, 400, 'invalid_json', bodyErrorMessage(body.reason));
-
-  let json: unknown;
-  try {
-    json = JSON.parse(body.text);
-  } catch (error) {
-    const message = `Request body is not valid JSON: ${(error as Error).message}`;
-    return sendError(c, 400, 'invalid_json', message);
-  }
-
-  rememberIds(c, json);
-  const version = isObject(json) ? json.v : undefined;
-  if (version !== undefined && version !== PROTOCOL_VERSION) {
-    return sendError(
-      c,
-      400,
-      'unsupported_version',
-      `Protocol version v must be ${PROTOCOL_VERSION}, received ${JSON.stringify(version)}; update the SDK`,
-    );
-  }
-
-  const result = batchSchema.safeParse(json);
-  if (!result.success) {
-    const issues = toIssues(result.error);
-    const first = issues[0];
-    const where = first ? `${formatPath(first.path)}: ${first.message}` : 'unknown field';
-    return sendError(c, 400, 'invalid_batch', `Invalid batch at ${where}`, { issues });
-  }
-  return result.data;
+/** Rejects a batch whose every event failed, with the issues of all of them. */
+function sendNoValidEvent(c: Context<AppEnv>, checked: CheckedBatch): Response {
+  const first = checked.rejected[0];
+  const count = checked.rejected.length;
+  const where = first ? first.message : 'events';
+  const message = `Invalid batch at ${where} (${count} of ${count} events invalid, so none was stored)`;
+  return sendError(c, 400, 'invalid_batch', message, { issues: checked.issues });
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
+/** Adds the rejected and clamped events of a stored batch to the integration log. */
+function recordWarnings(c: Context<AppEnv>, checked: CheckedBatch): void {
+  const total = checked.batch.events.length + checked.rejected.length;
+  const warnings: IngestWarning[] = [];
+  for (const code of ['invalid_event', 'timestamp_out_of_range']) {
+    const events = checked.rejected.filter((event) => event.code === code);
+    if (events.length === 0) continue;
+    const details = events
+      .slice(0, 5)
+      .map((event) => event.message)
+      .join('; ');
+    warnings.push({ code, message: `${events.length} of ${total} events rejected: ${details}` });
+  }
+  if (checked.clamped.length > 0) {
+    const details = checked.clamped
+      .slice(0, 5)
+      .map((event) => `events[${event.index}] (${event.id}) at ${new Date(event.ts).toISOString()}`)
+      .join('; ');
+    const message =
+      `${checked.clamped.length} of ${total} events more than 5 min ahead of the server, ` +
+      `stored at the receive time: ${details}`;
+    warnings.push({ code: 'timestamp_clamped', message });
+  }
+  if (warnings.length > 0) c.set('ingestWarnings', warnings);
 }
 
-/** Sets the app and session id for the logs as soon as the body names valid ones. */
-function rememberIds(c: Context<AppEnv>, json: unknown): void {
-  if (!isObject(json)) return;
-  const appId = appIdSchema.safeParse(json.appId);
-  if (appId.success) c.set('appId', appId.data);
-  const sessionId = idSchema.safeParse(json.sessionId);
-  if (sessionId.success) c.set('sessionId', sessionId.data);
-}
-
-async function storeBatch(c: Context<AppEnv>, service: SessionService, batch: Batch) {
+async function storeBatch(c: Context<AppEnv>, service: SessionService, checked: CheckedBatch) {
+  const { batch } = checked;
   const result = await service.ingest(batch);
-  if (result.status === 'stored') return c.json(result.reply, 200);
+  if (result.status === 'stored') {
+    // The service numbers events within the batch it got, so map them back to request indexes.
+    const rejected = [
+      ...checked.rejected,
+      ...result.reply.rejected.map((event) => ({ ...event, index: checked.indexes[event.index]! })),
+    ].sort((a, b) => a.index - b.index);
+    return c.json({ ...result.reply, rejected }, 200);
+  }
 
   if (result.status === 'ended') {
     const { session } = result;
