@@ -49,7 +49,8 @@ describe('access variables', () => {
 
   it('APP_ORIGINS parsed per app', () => {
     const config = loadConfig({
-      APP_ORIGINS: ' shop-web=https://shop.example|https://www.shop.example ; admin=http://127.0.0.1:3000;',
+      APP_ORIGINS:
+        ' shop-web=https://shop.example|https://www.shop.example ; admin=http://127.0.0.1:3000;',
     });
 
     expect([...config.appOrigins]).toEqual([

@@ -60,7 +60,8 @@ function parseAppOrigins(raw: string): AppOrigins {
         `APP_ORIGINS entries must be appId=origin|origin, such as shop-web=https://shop.example, received "${entry}"`,
       );
     }
-    if (origins.has(appId)) throw new Error(`APP_ORIGINS lists app ${appId} twice, so merge its origins into one entry`);
+    if (origins.has(appId))
+      throw new Error(`APP_ORIGINS lists app ${appId} twice, so merge its origins into one entry`);
 
     const appOrigins = list.split('|').map((origin) => origin.trim());
     const invalid = appOrigins.find((origin) => !isOrigin(origin));

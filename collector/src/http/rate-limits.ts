@@ -19,8 +19,12 @@ export function createRateLimits(
 ): RateLimits {
   const { rateLimitPerIp, rateLimitPerApp } = limits;
   return {
-    ...(rateLimitPerIp > 0 ? { perAddress: new RateLimiter({ perMinute: rateLimitPerIp, now }) } : {}),
-    ...(rateLimitPerApp > 0 ? { perApp: new RateLimiter({ perMinute: rateLimitPerApp, now }) } : {}),
+    ...(rateLimitPerIp > 0
+      ? { perAddress: new RateLimiter({ perMinute: rateLimitPerIp, now }) }
+      : {}),
+    ...(rateLimitPerApp > 0
+      ? { perApp: new RateLimiter({ perMinute: rateLimitPerApp, now }) }
+      : {}),
   };
 }
 
@@ -44,7 +48,10 @@ export function limitPerAddress(
 
     // The address is personal data, so the log line names the request, not the client.
     if (result.rejections === 1) {
-      logger.warn({ requestId: c.get('requestId'), limit: limiter.perMinute }, 'per-address rate limit reached');
+      logger.warn(
+        { requestId: c.get('requestId'), limit: limiter.perMinute },
+        'per-address rate limit reached',
+      );
     }
     const message =
       `Too many requests from this client address: the limit is ${limiter.perMinute} a minute ` +
@@ -68,7 +75,10 @@ export function checkAppLimit(
   if (result.isAllowed) return undefined;
 
   if (result.rejections === 1) {
-    logger.warn({ requestId: c.get('requestId'), appId, limit: limiter.perMinute }, 'per-app rate limit reached');
+    logger.warn(
+      { requestId: c.get('requestId'), appId, limit: limiter.perMinute },
+      'per-app rate limit reached',
+    );
   }
   const message = `App ${appId} sent more than ${limiter.perMinute} batches a minute (RATE_LIMIT_PER_APP)`;
   return sendLimited(c, result, message);
@@ -99,7 +109,10 @@ export function addressKey(address: string): string {
   const tailGroups = tail === undefined || tail === '' ? [] : tail.split(':');
   // A dotted IPv4 tail such as 1.2.3.4 fills two groups.
   const tailSize = tailGroups.reduce((size, group) => size + (group.includes('.') ? 2 : 1), 0);
-  const zeros: string[] = Array.from({ length: Math.max(0, 8 - headGroups.length - tailSize) }, () => '0');
+  const zeros: string[] = Array.from(
+    { length: Math.max(0, 8 - headGroups.length - tailSize) },
+    () => '0',
+  );
 
   const groups = tail === undefined ? headGroups : [...headGroups, ...zeros, ...tailGroups];
   // Only the last two groups can be dotted, so the first four are always hexadecimal.
