@@ -18,7 +18,10 @@ import type { AppEnv } from './http/app-env.js';
 import { authorize, identifyCaller } from './http/authorize.js';
 import { sendError } from './http/errors.js';
 import { registerEventsRoute } from './http/events-route.js';
-import { corsFor, requireAllowedOrigin } from './http/origins.js';
+import { identifyClientAddress } from './http/client-address.js';
+import { corsFor, mergeAppOrigins, requireAllowedOrigin } from './http/origins.js';
+import { createRateLimits, limitPerAddress } from './http/rate-limits.js';
+import { secureResponses } from './http/security-headers.js';
 import { logRequests } from './http/request-log.js';
 import { registerStaticRoutes } from './http/static-routes.js';
 import { DEFAULT_PING_INTERVAL_MS, registerStreamRoute } from './http/stream-route.js';
@@ -62,7 +65,10 @@ export interface CollectorOptions {
   pingIntervalMs?: number;
 }
 
-/** Creates the collector's Hono app with every route, CORS, request logging and JSON errors. */
+/**
+ * Creates the collector's Hono app with every route, CORS, rate limits,
+ * security headers, request logging and JSON errors.
+ */
 export function createCollector(options: CollectorOptions): Hono<AppEnv> {
   const { storage, config } = validateOptions(options);
   const logger = options.logger ?? pino({ level: config.logLevel });
@@ -76,22 +82,37 @@ export function createCollector(options: CollectorOptions): Hono<AppEnv> {
     logger.warn('no API token configured, so the admin and analytics APIs reject every request');
   }
 
+  const limits = createRateLimits(config, now);
+  const origins = mergeAppOrigins(config.allowedOrigins, config.appOrigins);
+
   const app = new Hono<AppEnv>();
   app.use(requestId());
   app.use(logRequests(logger));
+  app.use(secureResponses(config.trustProxyHops));
+  app.use(identifyClientAddress(config.trustProxyHops));
   app.use(identifyCaller(tokens));
+  app.use('/v1/events', recordIngestErrors(storage.admin, now));
+  app.use('/v1/events', corsFor(origins));
+  app.use('/v1/sessions/*', corsFor(origins));
+  // After CORS, so a browser can read the 429, and before authorize, so failed tokens count too.
+  app.use(limitPerAddress(limits.perAddress, logger));
   app.use('/v1/admin/*', authorize('admin'));
   app.use('/v1/analytics/*', authorize('analyst'));
-  app.use('/v1/events', recordIngestErrors(storage.admin, now));
-  app.use('/v1/events', corsFor(config.allowedOrigins));
-  app.use('/v1/sessions/*', corsFor(config.allowedOrigins));
-  app.post('/v1/events', requireAllowedOrigin(config.allowedOrigins));
+  app.post('/v1/events', requireAllowedOrigin(origins));
 
   app.get('/healthz', (c) => c.json({ ok: true }));
-  registerEventsRoute(app, service);
+  registerEventsRoute(app, {
+    service,
+    now,
+    appOrigins: config.appOrigins,
+    perAppLimiter: limits.perApp,
+    logger,
+  });
   registerStreamRoute(app, {
     service,
     hub,
+    appOrigins: config.appOrigins,
+    storage,
     pingIntervalMs: options.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS,
   });
   registerAdminRoutes(app, docs, { service, storage });
