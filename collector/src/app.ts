@@ -26,6 +26,7 @@ import { logRequests } from './http/request-log.js';
 import { registerStaticRoutes } from './http/static-routes.js';
 import { DEFAULT_PING_INTERVAL_MS, registerStreamRoute } from './http/stream-route.js';
 import { PolicyService } from './policy/policy-service.js';
+import { registerUserDataRoutes } from './privacy/user-data-routes.js';
 import { SessionService } from './session-service.js';
 import type { Storage } from './storage/index.js';
 import { StreamHub } from './stream-hub.js';
@@ -116,6 +117,7 @@ export function createCollector(options: CollectorOptions): Hono<AppEnv> {
     pingIntervalMs: options.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS,
   });
   registerAdminRoutes(app, docs, { service, storage });
+  registerUserDataRoutes(app, docs, { service, storage, now });
   registerPolicyRoutes(app, docs, { service, policies });
   registerAuditRoutes(app, docs, storage.admin);
   documentPublicRoutes(docs);

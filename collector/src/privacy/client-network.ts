@@ -27,10 +27,11 @@ export function truncateAddress(address: string | undefined): string | null {
   return null;
 }
 
-/** Returns the eight 16-bit groups of a valid IPv6 address, in lowercase hex without leading zeros. */
+/** Returns the eight 16-bit groups of a valid IPv6 address, in lowercase hex, no leading zeros. */
 function expandIPv6(address: string): string[] {
   const [head = '', tail] = address.split('::');
-  const toGroups = (part: string) => (part === '' ? [] : part.split(':').flatMap(splitEmbeddedIPv4));
+  const toGroups = (part: string) =>
+    part === '' ? [] : part.split(':').flatMap(splitEmbeddedIPv4);
   const left = toGroups(head);
   const right = tail === undefined ? [] : toGroups(tail);
   const zeros = Array.from({ length: 8 - left.length - right.length }, () => '0');

@@ -65,7 +65,9 @@ async function purge(
   try {
     const counts = await storage.purgeBefore(cutoff);
     const total = counts.events + counts.sessions + counts.auditLog + counts.ingestErrors;
-    if (total > 0) logger.info({ cutoff: new Date(cutoff).toISOString(), ...counts }, 'retention purge');
+    if (total > 0) {
+      logger.info({ cutoff: new Date(cutoff).toISOString(), ...counts }, 'retention purge');
+    }
     return counts;
   } catch (error) {
     logger.error({ err: error }, 'retention purge failed; retrying at the next interval');
@@ -78,7 +80,10 @@ function validateRetention(options: RetentionOptions): RetentionOptions {
   if (!Number.isInteger(retentionDays) || retentionDays < 1 || retentionDays > 3650) {
     throw new Error(`retentionDays must be an integer from 1 to 3650, received ${retentionDays}`);
   }
-  if (intervalMs !== undefined && (!Number.isInteger(intervalMs) || intervalMs < 1000 || intervalMs > DAY_MS)) {
+  const isIntervalValid =
+    intervalMs === undefined ||
+    (Number.isInteger(intervalMs) && intervalMs >= 1000 && intervalMs <= DAY_MS);
+  if (!isIntervalValid) {
     throw new Error(`intervalMs must be an integer from 1000 to 86400000, received ${intervalMs}`);
   }
   return options;

@@ -16,12 +16,12 @@ export interface PurgeCounts {
 const PERSONAL_AUDIT_TARGETS = "('session', 'user', 'user_group')";
 
 /**
- * Deletes, inside the caller's transaction, the per-session and per-user rows
- * older than `cutoff` (epoch ms): events received before it, sessions that
- * ended before it with their remaining events, audit entries about sessions
- * and users created before it, and ingest errors created before it. A live
- * session is kept whatever its age. Its events older than the cutoff are
- * deleted all the same, while its counters keep their totals.
+ * Deletes the per-session and per-user rows older than `cutoff` (epoch ms),
+ * inside the caller's transaction. These are events received before it,
+ * sessions that ended before it with their remaining events, and audit
+ * entries about sessions and users and ingest errors created before it. A
+ * live session is kept whatever its age, but its events older than the
+ * cutoff are deleted all the same, while its counters keep their totals.
  */
 export async function purgeExpiredData(
   connection: DuckDBConnection,

@@ -16,7 +16,7 @@ import {
 } from './admin-rows.js';
 import { type EventRow, type SessionRow, toEventRow, toSessionRow } from './rows.js';
 
-/** Every row the collector stores about one user, as `GET /v1/admin/users/:id/export` returns it. */
+/** Every row the collector stores about one user, as the export route returns it. */
 export interface UserData {
   userId: string;
   /** The user's sessions, and the anonymous sessions of the same clients (browsers). */
@@ -41,7 +41,7 @@ export interface ErasureCounts {
   ingestErrors: number;
 }
 
-/** What `eraseUserData` returns: the counts and the ids of the erased sessions. */
+/** Result of `eraseUserData`: the counts and the ids of the erased sessions. */
 export interface Erasure {
   counts: ErasureCounts;
   sessionIds: string[];
@@ -83,7 +83,7 @@ async function findScope(connection: DuckDBConnection, userId: string): Promise<
   };
 }
 
-/** Returns the values that bind the scope's id lists as `$sessionIds` and `$needles`. */
+/** Returns the values that bind the scope's ids as `$sessionIds`, `$quotedIds` and `$ids`. */
 function scopeValues(scope: UserScope): {
   values: Record<string, DuckDBValue>;
   types: Record<string, typeof LIST_TYPE>;
@@ -100,7 +100,7 @@ function scopeValues(scope: UserScope): {
   };
 }
 
-/** Keeps the values and types of the `$name` parameters that `sql` uses, because DuckDB rejects others. */
+/** Keeps the values and types of the `$name` parameters that `sql` uses, as DuckDB rejects others. */
 function bindUsed(
   sql: string,
   values: Record<string, DuckDBValue>,
@@ -138,7 +138,7 @@ const INGEST_ERRORS_OF_SCOPE = `
   )
 `;
 
-/** Reads every row about a user; run it in one transaction for a consistent snapshot. */
+/** Reads every row about a user. Run it in one transaction for a consistent snapshot. */
 export async function exportUserData(
   connection: DuckDBConnection,
   userId: string,
@@ -180,7 +180,7 @@ export async function exportUserData(
  * sessions and their events, its user group, the audit entries about it and
  * its ingest errors. Audit entries about someone else that name one of its
  * ids keep their place with the id replaced by `[erased]`. Then records one
- * `user.erase` audit entry that holds a SHA-256 of the user id and the
+ * `user.erase` audit entry that contains a SHA-256 of the user id and the
  * counts, never the id itself.
  */
 export async function eraseUserData(
@@ -220,7 +220,7 @@ export async function eraseUserData(
   return { counts, sessionIds: scope.sessionIds };
 }
 
-/** Returns the hex SHA-256 of a user id, which confirms an erasure to whoever knows the id. */
+/** Returns the hex SHA-256 of a user id, so an admin who has the id can confirm its erasure. */
 export function hashUserId(userId: string): string {
   return createHash('sha256').update(userId, 'utf8').digest('hex');
 }
@@ -236,7 +236,8 @@ async function redactAudit(connection: DuckDBConnection, scope: UserScope): Prom
   for (const row of rows) {
     const details = toJsonObject(row.details);
     const reason = row.reason === null ? null : redactText(String(row.reason), ids);
-    await connection.run('UPDATE audit_log SET reason = $reason, details = $details WHERE seq = $seq', {
+    const sql = 'UPDATE audit_log SET reason = $reason, details = $details WHERE seq = $seq';
+    await connection.run(sql, {
       seq: row.seq as bigint,
       reason,
       details: details === null ? null : JSON.stringify(redactJson(details, ids)),

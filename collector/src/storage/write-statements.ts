@@ -35,7 +35,10 @@ const UPDATE_AND_COMMIT_SQL = `
 `;
 
 /** Appenders of the write connection, one a table. */
-type Appenders = Record<'newSessions' | 'changedSessions' | 'events' | 'audit' | 'eventIds', DuckDBAppender>;
+type Appenders = Record<
+  'newSessions' | 'changedSessions' | 'events' | 'audit' | 'eventIds',
+  DuckDBAppender
+>;
 
 /** Rows of one write group. */
 export interface GroupRows {
@@ -72,7 +75,9 @@ export class WriteStatements {
 
   /** Creates the staging tables and appenders of this connection and prepares the load queries. */
   static async create(connection: DuckDBConnection): Promise<WriteStatements> {
-    await connection.run(`CREATE TEMP TABLE ${CHANGED_SESSIONS} AS SELECT * FROM sessions WITH NO DATA`);
+    await connection.run(
+      `CREATE TEMP TABLE ${CHANGED_SESSIONS} AS SELECT * FROM sessions WITH NO DATA`,
+    );
     await connection.run(`CREATE TEMP TABLE ${STAGED_EVENT_IDS} (id VARCHAR NOT NULL)`);
     const loads = {
       sessions: await connection.prepare('SELECT * FROM sessions WHERE id IN (SELECT unnest($1))'),
