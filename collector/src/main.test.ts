@@ -21,10 +21,15 @@ function runMain(env: NodeJS.ProcessEnv, readyText?: string): Promise<ChildResul
     });
     const result: ChildResult = { code: null, stdout: '', stderr: '' };
     const killTimer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    let isSignalled = false;
 
     child.stdout.on('data', (chunk: Buffer) => {
       result.stdout += chunk.toString();
-      if (readyText && result.stdout.includes(readyText)) child.kill('SIGTERM');
+      // One signal only: a second one makes main.ts exit at once with code 1.
+      if (readyText && !isSignalled && result.stdout.includes(readyText)) {
+        isSignalled = true;
+        child.kill('SIGTERM');
+      }
     });
     child.stderr.on('data', (chunk: Buffer) => (result.stderr += chunk.toString()));
     child.once('exit', (code) => {

@@ -43,6 +43,12 @@ export const END_REASONS = [
   'closed',
 ] as const;
 
+/**
+ * End reasons a client may report in a `session_end` event. The others are
+ * decisions of the collector and are rejected from clients.
+ */
+export const CLIENT_END_REASONS = ['logout', 'closed'] as const;
+
 /** Maximum events in one batch. */
 export const MAX_EVENTS_PER_BATCH = 500;
 

@@ -1,6 +1,7 @@
 /** Wire protocol shared by the SDK and the collector. */
 export {
   ACTIVITY_KINDS,
+  CLIENT_END_REASONS,
   END_REASONS,
   ERROR_CODES,
   EVENT_TYPES,
@@ -16,6 +17,7 @@ export {
   batchSchema,
   errorBodySchema,
   eventSchema,
+  freeTextSchema,
   idSchema,
   propsSchema,
   rejectedEventSchema,

@@ -81,4 +81,36 @@ describe('batchEnvelopeSchema', () => {
     expect(batchEnvelopeSchema.safeParse(batchWith([])).success).toBe(false);
     expect(batchEnvelopeSchema.safeParse(batchWith(tooMany)).success).toBe(false);
   });
+
+  it('rejects unsafe free text, URLs and end reasons', () => {
+    const ts = 1_700_000_000_000;
+    const cases: [string, unknown, (string | number)[]][] = [
+      ['NUL in title', { type: 'page_view', data: { url: 'https://a.example/', title: 't\u0000x' } }, ['title']],
+      ['lone surrogate in referrer', { type: 'page_view', data: { url: 'https://a.example/', referrer: 'https://b.example/\ud800' } }, ['referrer']],
+      ['javascript: URL', { type: 'page_view', data: { url: 'javascript:alert(1)' } }, ['url']],
+      ['markup as URL', { type: 'page_view', data: { url: '<svg/onload=alert(6)>' } }, ['url']],
+      ['NUL in a props key', { type: 'custom', data: { name: 'n', props: { '\u0000key': 1 } } }, ['props']],
+      ['NUL in a props value', { type: 'custom', data: { name: 'n', props: { key: 'a\u0000' } } }, ['props', 'key']],
+      ['server-only end reason', { type: 'session_end', data: { reason: 'terminated' } }, ['reason']],
+    ];
+
+    for (const [name, event, pathTail] of cases) {
+      const result = batchSchema.safeParse(batchWith([{ id: 'evt_00000001', ts, ...(event as object) }]));
+
+      expect(result.success, name).toBe(false);
+      const path = result.error?.issues[0]?.path ?? [];
+      expect(path.slice(0, 4), name).toEqual(['events', 0, 'data', pathTail[0]]);
+    }
+  });
+
+  it('accepts tabs and line breaks in free text', () => {
+    const event = {
+      id: 'evt_00000001',
+      type: 'page_view',
+      ts: 1,
+      data: { url: 'https://a.example/', title: 'Line one\n\tLine two', referrer: '' },
+    };
+
+    expect(batchSchema.safeParse(batchWith([event])).success).toBe(true);
+  });
 });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   ACTIVITY_KINDS,
+  CLIENT_END_REASONS,
   END_REASONS,
   ERROR_CODES,
   MAX_EVENTS_PER_BATCH,
@@ -9,6 +10,9 @@ import {
 
 /** Control characters (C0, DEL, C1) are never valid in ids or names. */
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** Control characters other than tab, line feed and carriage return, which free text may contain. */
+const FREE_TEXT_CONTROL_CHARACTERS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 
 /** Session, tab, client and event ids: 8 to 64 URL-safe characters, such as a UUID. */
 export const idSchema = z
@@ -20,7 +24,7 @@ export const appIdSchema = z
   .string()
   .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1 to 64 characters of A-Z, a-z, 0-9, ".", "_" or "-"');
 
-/** Printable text up to `max` characters, free of control characters. */
+/** Printable text of 1 to `max` characters, free of control characters, such as a name. */
 export function textSchema(max: number) {
   return z
     .string()
@@ -28,6 +32,29 @@ export function textSchema(max: number) {
     .max(max)
     .refine((value) => !CONTROL_CHARACTERS.test(value), 'must not contain control characters')
     .refine((value) => value.isWellFormed(), 'must not contain lone surrogates');
+}
+
+/** Free text of 0 to `max` characters: tabs and line breaks allowed, other control characters not. */
+export function freeTextSchema(max: number) {
+  return z
+    .string()
+    .max(max)
+    .refine((value) => !FREE_TEXT_CONTROL_CHARACTERS.test(value), 'must not contain control characters')
+    .refine((value) => value.isWellFormed(), 'must not contain lone surrogates');
+}
+
+/** An absolute http or https URL of at most `max` characters. */
+function webUrlSchema(max: number) {
+  return textSchema(max).refine(isWebUrl, 'must be an absolute http or https URL');
+}
+
+function isWebUrl(value: string): boolean {
+  try {
+    const { protocol } = new URL(value);
+    return protocol === 'http:' || protocol === 'https:';
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -40,10 +67,7 @@ export const timestampSchema = z
 
 /** Small flat property bags: at most 32 keys of strings, numbers, booleans or null. */
 export const propsSchema = z
-  .record(
-    z.string().min(1).max(64),
-    z.union([z.string().max(1024), z.number(), z.boolean(), z.null()]),
-  )
+  .record(textSchema(64), z.union([freeTextSchema(1024), z.number(), z.boolean(), z.null()]))
   .refine((props) => Object.keys(props).length <= 32, 'must have at most 32 keys');
 
 const eventBase = {
@@ -90,9 +114,9 @@ export const eventSchema = z.discriminatedUnion('type', [
     ...eventBase,
     type: z.literal('page_view'),
     data: z.object({
-      url: textSchema(2048),
-      title: z.string().max(512).optional(),
-      referrer: z.string().max(2048).optional(),
+      url: webUrlSchema(2048),
+      title: freeTextSchema(512).optional(),
+      referrer: z.union([z.literal(''), webUrlSchema(2048)]).optional(),
     }),
   }),
   z.object({
@@ -103,7 +127,7 @@ export const eventSchema = z.discriminatedUnion('type', [
   z.object({
     ...eventBase,
     type: z.literal('session_end'),
-    data: z.object({ reason: z.enum(END_REASONS) }),
+    data: z.object({ reason: z.enum(CLIENT_END_REASONS) }),
   }),
 ]);
 

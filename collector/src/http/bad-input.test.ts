@@ -471,7 +471,7 @@ const CASES: BadInputCase[] = [
       id: 'event-bad-0001',
       type: 'page_view',
       ts: T0,
-      data: { url: '/', title: 't'.repeat(513) },
+      data: { url: 'https://a.example/', title: 't'.repeat(513) },
     }),
     status: 400,
     code: 'invalid_batch',
