@@ -1,6 +1,7 @@
 import type { Context, Hono } from 'hono';
 import type { Logger } from 'pino';
 import type { AppOrigins } from '../access-config.js';
+import { truncateAddress } from '../privacy/client-network.js';
 import type { SessionService } from '../session-service.js';
 import type { AppEnv, IngestWarning } from './app-env.js';
 import { sendError } from './errors.js';
@@ -108,7 +109,8 @@ function recordWarnings(c: Context<AppEnv>, checked: CheckedBatch): void {
 
 async function storeBatch(c: Context<AppEnv>, service: SessionService, checked: CheckedBatch) {
   const { batch } = checked;
-  const result = await service.ingest(batch);
+  // Only the truncated network reaches storage; the raw address stays in this request.
+  const result = await service.ingest(batch, truncateAddress(c.get('clientAddress')));
   if (result.status === 'stored') {
     // The service numbers events within the batch it got, so map them back to request indexes.
     const rejected = [
