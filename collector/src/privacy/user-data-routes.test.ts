@@ -219,7 +219,7 @@ describe('user data routes', () => {
     expect(await collector.storage.listEvents(ANONYMOUS)).toEqual([]);
   });
 
-  it('raw address never stored', async () => {
+  it('stores network, never raw address', async () => {
     const response = await collector.app.request(
       '/v1/events',
       {
@@ -230,6 +230,8 @@ describe('user data routes', () => {
       { incoming: { socket: { remoteAddress: RAW_ADDRESS, remoteFamily: 'IPv4' } } },
     );
     expect(response.status).toBe(200);
+    const session = await collector.storage.getSession('session-address-1');
+    expect(session?.clientNetwork).toBe('203.0.113.0');
 
     const path = collector.storage.path;
     await collector.storage.close();
