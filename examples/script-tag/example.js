@@ -9,7 +9,17 @@
     return;
   }
 
+  // After these reasons the SDK starts no new session on input; a reload does.
+  const FINAL_REASONS = ['logout', 'evicted', 'disabled', 'session_limit'];
   let interactions = 0;
+
+  function showEnded(reason) {
+    byId('ended-reason').textContent = reason;
+    byId('ended-hint').textContent = FINAL_REASONS.includes(reason)
+      ? 'Reload the page to start a new one.'
+      : 'Interact with the page to start a new one.';
+    byId('ended-banner').hidden = false;
+  }
   let warningDeadline = null;
 
   function render() {
@@ -44,14 +54,12 @@
     render();
   });
   sessions.on('idle', () => {
-    byId('ended-reason').textContent = 'idle';
-    byId('ended-banner').hidden = false;
+    showEnded('idle');
     render();
   });
   sessions.on('tabs', render);
   sessions.on('terminated', (detail) => {
-    byId('ended-reason').textContent = (detail && detail.reason) || 'ended';
-    byId('ended-banner').hidden = false;
+    showEnded((detail && detail.reason) || 'ended');
     render();
   });
 
