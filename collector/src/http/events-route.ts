@@ -1,12 +1,11 @@
 import type { Context, Hono } from 'hono';
 import type { Logger } from 'pino';
-import type { AppOrigins } from '../access-config.js';
 import { truncateAddress } from '../privacy/client-network.js';
 import type { SessionService } from '../session-service.js';
 import type { AppEnv, IngestWarning } from './app-env.js';
 import { sendError } from './errors.js';
 import { type CheckedBatch, checkEvents } from './event-checks.js';
-import { checkAppOrigin } from './origins.js';
+import { checkAppOrigin, type OriginRules } from './origins.js';
 import type { RateLimiter } from './rate-limiter.js';
 import { checkAppLimit } from './rate-limits.js';
 import { readEnvelope } from './read-batch.js';
@@ -32,7 +31,8 @@ export interface EventsRouteOptions {
   service: SessionService;
   /** Server clock in epoch ms, the receive time of the skew window. */
   now: () => number;
-  appOrigins: AppOrigins;
+  /** Origins that may send batches, globally and per app. */
+  origins: OriginRules;
   /** Limiter of `RATE_LIMIT_PER_APP`, or undefined for no limit. */
   perAppLimiter: RateLimiter | undefined;
   logger: Pick<Logger, 'warn'>;
@@ -60,7 +60,7 @@ export function registerEventsRoute(app: Hono<AppEnv>, options: EventsRouteOptio
     if (envelope instanceof Response) return envelope;
 
     const refusal =
-      checkAppOrigin(c, options.appOrigins, envelope.appId) ??
+      checkAppOrigin(c, options.origins, envelope.appId) ??
       checkAppLimit(c, options.perAppLimiter, envelope.appId, options.logger);
     if (refusal) return refusal;
 

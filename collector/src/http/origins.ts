@@ -56,26 +56,39 @@ export function mergeAppOrigins(allowed: AllowedOrigins, appOrigins: AppOrigins)
   return [...new Set([...allowed, ...[...appOrigins.values()].flat()])];
 }
 
+/** Origin lists of `checkAppOrigin`. */
+export interface OriginRules {
+  /** `ALLOWED_ORIGINS`, for apps without an `APP_ORIGINS` entry. */
+  allowed: AllowedOrigins;
+  appOrigins: AppOrigins;
+}
+
 /**
- * Returns a 403 `origin_not_allowed` response when `appId` has an
- * `APP_ORIGINS` entry that does not list the request's Origin, or undefined
- * when the request may go on. Requests without an Origin header and from the
+ * Returns a 403 `origin_not_allowed` response when the request's Origin may
+ * not send for `appId`, or undefined when the request may go on. An app with
+ * an `APP_ORIGINS` entry accepts only its origins, and any other app only
+ * `ALLOWED_ORIGINS`. Requests without an Origin header and from the
  * collector's own origin pass, as in `requireAllowedOrigin`.
  */
 export function checkAppOrigin(
   c: Context<AppEnv>,
-  appOrigins: AppOrigins,
+  rules: OriginRules,
   appId: string,
 ): Response | undefined {
-  const allowed = appOrigins.get(appId);
   const origin = c.req.header('origin');
-  if (allowed === undefined || origin === undefined) return undefined;
+  if (origin === undefined) return undefined;
+
+  const listed = rules.appOrigins.get(appId);
+  const allowed = listed ?? rules.allowed;
   if (isOriginAllowed(allowed, origin, new URL(c.req.url).origin)) return undefined;
 
+  const fix = listed
+    ? `add it to the APP_ORIGINS entry of app ${appId}`
+    : 'add it to ALLOWED_ORIGINS, or list it for the app in APP_ORIGINS';
   return sendError(
     c,
     403,
     'origin_not_allowed',
-    `Origin ${origin} is not allowed for app ${appId}; add it to the app's APP_ORIGINS entry of the collector`,
+    `Origin ${origin} is not allowed for app ${appId}; ${fix}`,
   );
 }

@@ -1,13 +1,12 @@
 import type { Context, Hono } from 'hono';
 import { type SSEStreamingApi, streamSSE } from 'hono/streaming';
 import { idSchema, type SessionState } from '../../../shared/src/index.js';
-import type { AppOrigins } from '../access-config.js';
 import type { SessionService } from '../session-service.js';
 import type { Storage } from '../storage/index.js';
 import type { StreamHub } from '../stream-hub.js';
 import type { AppEnv } from './app-env.js';
 import { sendError } from './errors.js';
-import { checkAppOrigin } from './origins.js';
+import { checkAppOrigin, type OriginRules } from './origins.js';
 
 /** Interval of `: ping` comments, which keep proxies from closing an idle stream. */
 export const DEFAULT_PING_INTERVAL_MS = 15_000;
@@ -17,9 +16,9 @@ export interface StreamRouteOptions {
   service: SessionService;
   hub: StreamHub;
   pingIntervalMs: number;
-  /** Origins allowed per app; a stream of a listed app must come from one of them. */
-  appOrigins: AppOrigins;
-  /** Reads the session's app id for the `appOrigins` check. */
+  /** Origins that may open a stream, globally and per app. */
+  origins: OriginRules;
+  /** Reads the session's app id for the origin check. */
   storage: Pick<Storage, 'getSession'>;
 }
 
@@ -40,15 +39,15 @@ export function registerStreamRoute(app: Hono<AppEnv>, options: StreamRouteOptio
   });
 }
 
-/** Applies the `APP_ORIGINS` entry of the session's app, when the request has an Origin. */
+/** Applies the origin rules of the session's app when the request has an Origin header. */
 async function checkStreamOrigin(
   c: Context<AppEnv>,
   id: string,
   options: StreamRouteOptions,
 ): Promise<Response | undefined> {
-  if (options.appOrigins.size === 0 || c.req.header('origin') === undefined) return undefined;
+  if (c.req.header('origin') === undefined) return undefined;
   const row = await options.storage.getSession(id);
-  return row ? checkAppOrigin(c, options.appOrigins, row.appId) : undefined;
+  return row ? checkAppOrigin(c, options.origins, row.appId) : undefined;
 }
 
 /** Writes states to one stream until the client disconnects or the hub closes. */
