@@ -84,6 +84,7 @@ export function createCollector(options: CollectorOptions): Hono<AppEnv> {
   }
 
   const limits = createRateLimits(config, now);
+  const originRules = { allowed: config.allowedOrigins, appOrigins: config.appOrigins };
   const origins = mergeAppOrigins(config.allowedOrigins, config.appOrigins);
 
   const app = new Hono<AppEnv>();
@@ -105,14 +106,14 @@ export function createCollector(options: CollectorOptions): Hono<AppEnv> {
   registerEventsRoute(app, {
     service,
     now,
-    appOrigins: config.appOrigins,
+    origins: originRules,
     perAppLimiter: limits.perApp,
     logger,
   });
   registerStreamRoute(app, {
     service,
     hub,
-    appOrigins: config.appOrigins,
+    origins: originRules,
     storage,
     pingIntervalMs: options.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS,
   });
