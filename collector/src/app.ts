@@ -22,7 +22,7 @@ import { identifyClientAddress } from './http/client-address.js';
 import { corsFor, mergeAppOrigins, requireAllowedOrigin } from './http/origins.js';
 import { createRateLimits, limitPerAddress } from './http/rate-limits.js';
 import { secureResponses } from './http/security-headers.js';
-import { logRequests } from './http/request-log.js';
+import { createRedactor, logRequests, redactError } from './http/request-log.js';
 import { registerStaticRoutes } from './http/static-routes.js';
 import { DEFAULT_PING_INTERVAL_MS, registerStreamRoute } from './http/stream-route.js';
 import { PolicyService } from './policy/policy-service.js';
@@ -78,7 +78,9 @@ export function createCollector(options: CollectorOptions): Hono<AppEnv> {
   const service = options.service ?? new SessionService({ storage, hub, config, now, logger });
   const policies = new PolicyService({ sessions: service, storage, now });
   const docs = new ApiDocs();
-  const tokens = new TokenRegistry(collectTokens(config));
+  const apiTokens = collectTokens(config);
+  const tokens = new TokenRegistry(apiTokens);
+  const redact = createRedactor(apiTokens.map((token) => token.token));
   if (tokens.size === 0) {
     logger.warn('no API token configured, so the admin and analytics APIs reject every request');
   }
@@ -89,7 +91,7 @@ export function createCollector(options: CollectorOptions): Hono<AppEnv> {
 
   const app = new Hono<AppEnv>();
   app.use(requestId());
-  app.use(logRequests(logger));
+  app.use(logRequests(logger, redact));
   app.use(secureResponses(config.trustProxyHops));
   app.use(identifyClientAddress(config.trustProxyHops));
   app.use(identifyCaller(tokens));
@@ -134,7 +136,12 @@ export function createCollector(options: CollectorOptions): Hono<AppEnv> {
   app.notFound((c) => sendError(c, 404, 'not_found', `No route for ${c.req.method} ${c.req.path}`));
   app.onError((error, c) => {
     logger.error(
-      { err: error, requestId: c.get('requestId'), method: c.req.method, path: c.req.path },
+      {
+        err: redactError(error, redact),
+        requestId: c.get('requestId'),
+        method: c.req.method,
+        path: redact(c.req.path),
+      },
       'request handler failed',
     );
     return sendError(c, 500, 'internal_error', 'Internal error; the request id is in X-Request-Id');
