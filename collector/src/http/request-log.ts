@@ -2,7 +2,7 @@ import type { MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
 import type { AppEnv } from './app-env.js';
 
-/** Replaces secrets in text bound for a log line. */
+/** A function that replaces secrets in text bound for a log line. */
 export type Redactor = (text: string) => string;
 
 /**
