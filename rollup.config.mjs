@@ -17,7 +17,6 @@ const typescript = () => esbuild({ target: 'es2022', tsconfig: 'tsconfig.json' }
  * The built-bundle test in sdk/src/bundle-smoke.test.ts checks the result.
  */
 const INTERNAL_PROPERTIES = [
-  'acceptedSessionId',
   'activity',
   'channel',
   'cleanups',

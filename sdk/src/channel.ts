@@ -1,4 +1,3 @@
-import type { SessionPolicy } from '../../shared/src/index.js';
 import type { SessionEndReason, SessionRecord } from './session-store.js';
 
 /** A message between tabs of one app on the `ps:<appId>` BroadcastChannel. */
@@ -8,7 +7,6 @@ export type TabMessage =
   | { t: 'act'; id: string; at: number; from: string }
   | { t: 'session'; record: SessionRecord; from: string }
   | { t: 'end'; id: string; reason: SessionEndReason; from: string }
-  | { t: 'policy'; policy: SessionPolicy; from: string }
   | { t: 'sent'; ids: string[]; from: string };
 
 /** Sends and receives tab messages; every message carries the sender's instance id `from`. */

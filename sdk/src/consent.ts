@@ -24,6 +24,6 @@ export function isTrackingAllowed(options: ResolvedOptions, hasConsent: boolean)
 
 /** Deletes the ids and state the SDK keeps in web storage for app `appId`, except the choice. */
 export function forgetStoredIds(appId: string): void {
-  for (const name of ['session', 'client', 'backoff', 'leader']) writeJson(local, `ps:${appId}:${name}`, undefined);
+  for (const name of ['session', 'client', 'backoff', 'leader', 'policy']) writeJson(local, `ps:${appId}:${name}`, undefined);
   writeJson(session, `ps:${appId}:tab`, undefined);
 }

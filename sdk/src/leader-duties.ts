@@ -22,7 +22,7 @@ export function refresh(ctx: TrackerContext): void {
     ctx.heartbeat = { timer: setInterval(() => sendHeartbeat(ctx), heartbeatMs), intervalMs: heartbeatMs };
   }
 
-  const streamId = sessionId === ctx.acceptedSessionId ? sessionId : undefined;
+  const streamId = ctx.session?.isAccepted ? sessionId : undefined;
   if (ctx.stream?.sessionId !== streamId) {
     ctx.stream?.close();
     ctx.stream = undefined;

@@ -3,6 +3,7 @@ import { createId } from './ids.js';
 import { OPTION_RANGES } from './options.js';
 import { isLiveSession, type SessionEndReason, type SessionRecord } from './session-store.js';
 import { enqueue, isLive, type TrackerContext } from './tracker-context.js';
+import { local, readJson, writeJson } from './web-storage.js';
 
 /** End reasons after which the next input does not start a new session by itself. */
 const FINAL_REASONS: (SessionEndReason | null)[] = ['evicted', 'disabled', 'session_limit', 'logout'];
@@ -104,20 +105,25 @@ export function enterIdle(ctx: TrackerContext, idleAt: number): void {
 }
 
 /**
- * Reads the shared record, before each idle check and on every input. Takes the latest
- * activity and an end that another tab stored, and joins a different live session, after
- * ending the current one as idle when its deadline passed first.
+ * Reads the shared record and policy, before each idle check. Takes the latest activity and
+ * an end that another tab stored, and joins a different live session, after ending the
+ * current one as idle when its deadline passed first.
  */
 export function syncSharedSession(ctx: TrackerContext): void {
   const stored = ctx.store.read();
   const now = Date.now();
 
+  applyPolicy(ctx, readJson(local, `ps:${ctx.options.appId}:policy`));
   if (!stored) return;
   if (stored.id === ctx.session?.id) {
     if (!isLive(ctx)) return;
     ctx.lastActivityAt = Math.max(ctx.lastActivityAt ?? 0, stored.lastActivityAt);
     ctx.userId = stored.userId ?? ctx.userId;
     ctx.userGroup = stored.userGroup ?? ctx.userGroup;
+    if (stored.isAccepted && !ctx.session.isAccepted) {
+      ctx.session.isAccepted = true;
+      ctx.refresh();
+    }
     if (stored.endReason && stored.endReason !== 'idle') endSession(ctx, stored.endReason, false);
     return;
   }
@@ -130,15 +136,17 @@ export function syncSharedSession(ctx: TrackerContext): void {
 
 /** Applies a session state from a reply, the stream or another tab. */
 export function applyServerState(ctx: TrackerContext, state: SessionState): void {
-  applyPolicy(ctx, state.policy, true);
+  applyPolicy(ctx, state.policy);
   if (state.state === 'ended' && state.id === ctx.session?.id) endSession(ctx, state.endReason ?? 'terminated', true);
 }
 
 /**
  * Overrides the idle, warning and heartbeat times with the collector's policy, which the
- * collector enforces anyway. Values outside the option ranges are ignored.
+ * collector enforces anyway, and stores them in localStorage under `ps:<appId>:policy`.
+ * Only one tab receives replies, so the others read them there on their next sync, and a
+ * new tab starts with them. Values outside the option ranges are ignored.
  */
-export function applyPolicy(ctx: TrackerContext, policy: SessionPolicy | undefined, relay: boolean): void {
+export function applyPolicy(ctx: TrackerContext, policy: Partial<SessionPolicy> | undefined): void {
   if (!policy) return;
 
   const next = { ...ctx.timing };
@@ -146,13 +154,13 @@ export function applyPolicy(ctx: TrackerContext, policy: SessionPolicy | undefin
     const value = policy[name];
     const [min, max] = OPTION_RANGES[name];
 
-    if (Number.isInteger(value) && value >= min && value <= max) next[name] = value;
+    if (Number.isInteger(value) && value! >= min && value! <= max) next[name] = value!;
   }
   if (next.warningMs >= next.idleTimeoutMs) next.warningMs = Math.floor(next.idleTimeoutMs / 2);
   if (JSON.stringify(next) === JSON.stringify(ctx.timing)) return;
 
   Object.assign(ctx.timing, next);
-  if (relay) ctx.channel.post({ t: 'policy', policy, from: ctx.instanceId });
+  writeJson(local, `ps:${ctx.options.appId}:policy`, next);
   ctx.log('collector policy applied', next);
   ctx.refresh();
 }

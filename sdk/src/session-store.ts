@@ -15,6 +15,11 @@ export interface SessionRecord {
   endReason?: SessionEndReason;
   userId?: string;
   userGroup?: string;
+  /**
+   * Set once the collector stored a batch of the session, which any tab may have sent. The
+   * leader opens the session stream only then, because the collector replies 404 before.
+   */
+  isAccepted?: boolean;
 }
 
 /** Reads and writes the shared session record; keeps a copy in memory when storage fails. */

@@ -1,6 +1,6 @@
 import type { TabMessage } from './channel.js';
 import { ProcessSessionsError } from './errors.js';
-import { applyPolicy, applyServerState, endSession, enterSession } from './session-flow.js';
+import { applyServerState, endSession, enterSession } from './session-flow.js';
 import { isLiveSession, type SessionEndReason } from './session-store.js';
 import { isLive, type TrackerContext } from './tracker-context.js';
 import type { SendResult } from './transport.js';
@@ -27,9 +27,6 @@ export function handleTabMessage(ctx: TrackerContext, message: TabMessage): void
     case 'end':
       if (message.id === ctx.session?.id) endSession(ctx, message.reason, false);
       break;
-    case 'policy':
-      applyPolicy(ctx, message.policy, false);
-      break;
     case 'sent':
       ctx.queue.remove(message.ids, true);
       break;
@@ -53,10 +50,13 @@ function joinAnnouncedSession(ctx: TrackerContext, record: Extract<TabMessage, {
 
 /** Applies the collector's reply to a batch of session `sessionId`. */
 export function handleResult(ctx: TrackerContext, result: SendResult, sessionId: string): void {
+  // A stopped tracker ignores late replies, which must not write storage after an opt-out.
+  if (ctx.state === 'stopped') return;
   if (result.session) applyServerState(ctx, result.session);
   if (result.ok) {
-    if (ctx.acceptedSessionId !== sessionId) {
-      ctx.acceptedSessionId = sessionId;
+    if (sessionId === ctx.session?.id && !ctx.session.isAccepted) {
+      ctx.session.isAccepted = true;
+      ctx.store.update(sessionId, { isAccepted: true });
       ctx.refresh();
     }
     return;

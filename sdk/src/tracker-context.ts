@@ -42,11 +42,6 @@ export interface TrackerContext {
   resign: () => void;
   heartbeat: { timer: ReturnType<typeof setInterval>; intervalMs: number } | undefined;
   stream: { sessionId: string; close(): void } | undefined;
-  /**
-   * The latest session the collector replied 2xx to. The stream opens only for it, because
-   * the collector replies 404 to a stream of a session it has not stored yet.
-   */
-  acceptedSessionId: string | undefined;
   /** URL of the last `page_view`, so a pushState to the same URL sends none. */
   lastUrl: string;
   /** When this tab last stored its latest input in the shared record and posted it to other tabs, in epoch ms. */

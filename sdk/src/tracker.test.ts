@@ -188,6 +188,20 @@ describe('tracker', () => {
     expect(tracker.getState().state).toBe('active');
   });
 
+  it('new tab starts with stored policy', async () => {
+    await collector.close();
+    collector = await startTestCollector((batch) => acceptBatch(batch, { idleTimeoutMs: 120_000, warningMs: 20_000 }));
+    const first = start();
+    await waitUntil(() => localStorage.getItem('ps:shop:policy') !== null);
+
+    // Only the tab holding the flush lock gets replies, so another tab reads the stored policy.
+    const second = start();
+    const { idleDeadline, lastActivityAt } = second.getState();
+
+    expect(idleDeadline! - lastActivityAt!).toBe(120_000);
+    expect(first.getState().idleDeadline! - first.getState().lastActivityAt!).toBe(120_000);
+  });
+
   it('logs only with debug', async () => {
     const spies = (['log', 'info', 'warn', 'error', 'debug'] as const).map((level) =>
       vi.spyOn(console, level).mockImplementation(() => {}),
