@@ -112,7 +112,7 @@ export class WriteQueue {
   async close(): Promise<void> {
     this.#isClosed = true;
     await this.#draining;
-    this.#statements.close();
+    await this.#statements.close();
   }
 
   async #drain(): Promise<void> {
