@@ -207,22 +207,45 @@ describe('rate limits without a proxy', () => {
   let limited: Awaited<ReturnType<typeof startLimited>>;
 
   beforeAll(async () => {
-    limited = await startLimited({ RATE_LIMIT_PER_IP: '2' });
+    limited = await startLimited({ RATE_LIMIT_PER_IP: '2', RATE_LIMIT_PER_APP: '3' });
   });
 
   afterAll(async () => {
     await limited.close();
   });
 
-  it('forwarded header ignored by default', async () => {
+  it('loopback not limited per address', async () => {
     const statuses = await statusesOf(
-      ['203.0.113.1', '203.0.113.2', '203.0.113.3'].map(
+      ['203.0.113.1', '203.0.113.1', '203.0.113.1'].map(
         (address, i) => () =>
           postBatch(limited.server, { 'x-forwarded-for': address }, `app-f${i}`),
       ),
     );
 
-    expect(statuses).toEqual([200, 200, 429]);
+    // The socket address is 127.0.0.1, and X-Forwarded-For is not trusted by default.
+    expect(statuses).toEqual([200, 200, 200]);
+  });
+
+  it('loopback still limited per app', async () => {
+    const statuses = await statusesOf(
+      Array.from({ length: 4 }, () => () => postBatch(limited.server, {}, 'local-app')),
+    );
+
+    expect(statuses).toEqual([200, 200, 200, 429]);
+  });
+
+  it('proxied client limited behind loopback', async () => {
+    const proxied = await startLimited({ TRUST_PROXY: 'true', RATE_LIMIT_PER_IP: '2' });
+    try {
+      const from = { 'x-forwarded-for': '198.51.100.9' };
+      const statuses = await statusesOf(
+        Array.from({ length: 3 }, (_, i) => () => postBatch(proxied.server, from, `app-g${i}`)),
+      );
+
+      expect(statuses).toEqual([200, 200, 429]);
+    } finally {
+      await proxied.close();
+    }
   });
 });
 

@@ -30,8 +30,11 @@ export function createRateLimits(
 
 /**
  * Limits requests per client address and replies 429 `rate_limited` with
- * Retry-After. Requests with a valid bearer token, `/healthz`, and requests
- * without a known address (an in-process `app.request`) are not counted.
+ * Retry-After. Requests with a valid bearer token, `/healthz`, requests
+ * without a known address (an in-process `app.request`) and requests from a
+ * loopback address are not counted. Loopback traffic comes from the host
+ * itself or from a local reverse proxy, and limiting the proxy's address
+ * would limit every client behind it together, so set TRUST_PROXY there.
  */
 export function limitPerAddress(
   limiter: RateLimiter | undefined,
@@ -39,9 +42,8 @@ export function limitPerAddress(
 ): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const address = c.get('clientAddress');
-    if (!limiter || address === undefined || c.get('caller') || c.req.path === '/healthz') {
-      return next();
-    }
+    const isExempt = address === undefined || isLoopback(address) || c.req.path === '/healthz';
+    if (!limiter || isExempt || c.get('caller')) return next();
 
     const result = limiter.take(addressKey(address));
     if (result.isAllowed) return next();
@@ -94,6 +96,11 @@ function sendLimited(
   if (result.rejections > 1) c.set('isIngestLogSkipped', true);
   c.header('Retry-After', String(retryAfterSeconds));
   return sendError(c, 429, 'rate_limited', `${reason}; retry after ${retryAfterSeconds} s`);
+}
+
+/** Returns whether an address is 127.0.0.0/8 or ::1; `clientAddress` has IPv4-mapped ones unmapped. */
+function isLoopback(address: string): boolean {
+  return address.startsWith('127.') || address === '::1';
 }
 
 /**
