@@ -197,6 +197,21 @@ const CASES: BadInputCase[] = [
     inMessage: 'received "1"',
   },
   {
+    name: 'huge version value',
+    body: batch({ v: 'v'.repeat(100_000) }),
+    status: 400,
+    code: 'unsupported_version',
+    inMessage: `received "${'v'.repeat(20)}`,
+  },
+  {
+    name: 'huge content type',
+    body: validText,
+    headers: { 'content-type': `text/${'x'.repeat(4000)}` },
+    status: 415,
+    code: 'unsupported_media_type',
+    inMessage: 'received text/xxx',
+  },
+  {
     name: 'missing version',
     body: batch({ v: undefined }),
     status: 400,
@@ -656,6 +671,8 @@ describe('POST /v1/events bad input', () => {
     const body = errorBodySchema.parse(await response.json());
     expect(body.code).toBe(row.code);
     expect(body.message).toContain(row.inMessage);
+    // Messages quote input only in part, so a huge value cannot inflate replies and logs.
+    expect(body.message.length).toBeLessThan(400);
     if (row.path) expect(body.issues?.[0]?.path).toEqual(row.path);
     const logged = await logRowOf(requestId);
     expect(logged).toMatchObject({ status: row.status, code: row.code });

@@ -52,7 +52,7 @@ export function registerEventsRoute(app: Hono<AppEnv>, options: EventsRouteOptio
         c,
         415,
         'unsupported_media_type',
-        `Content-Type must be application/json or text/plain (charset utf-8), received ${contentType ?? 'none'}`,
+        `Content-Type must be application/json or text/plain (charset utf-8), received ${contentType?.slice(0, 128) ?? 'none'}`,
       );
     }
 

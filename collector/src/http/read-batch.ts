@@ -35,7 +35,7 @@ export async function readEnvelope(c: Context<AppEnv>): Promise<BatchEnvelope | 
       c,
       400,
       'unsupported_version',
-      `Protocol version v must be ${PROTOCOL_VERSION}, received ${JSON.stringify(version)}; update the SDK`,
+      `Protocol version v must be ${PROTOCOL_VERSION}, received ${JSON.stringify(version).slice(0, 64)}; update the SDK`,
     );
   }
 
