@@ -39,7 +39,10 @@ export interface Config {
    * address from the socket; n takes the nth X-Forwarded-For entry from the right. @default 0
    */
   trustProxyHops: number;
-  /** Requests per minute one client address may send without a token, or 0 for no limit. @default 1200 */
+  /**
+   * Requests per minute one client address may send without a token, or 0 for
+   * no limit. Loopback addresses are not limited. @default 1200
+   */
   rateLimitPerIp: number;
   /** Batches per minute one app id may send, or 0 for no limit. @default 60000 */
   rateLimitPerApp: number;
