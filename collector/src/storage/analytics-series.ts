@@ -59,8 +59,8 @@ export interface BounceStats {
 export type EndReasonCounts = Record<EndReason | 'live', number>;
 
 /**
- * Splits rows of a `GROUPING SETS ((bucket), ())` query into buckets, keyed
- * by bucket start, and the total.
+ * Splits rows with a `bucket` index and an `is_total` flag into buckets,
+ * keyed by bucket start, and the total.
  */
 function toSeries<T>(
   rows: Record<string, unknown>[],
