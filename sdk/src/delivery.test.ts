@@ -8,6 +8,13 @@ type Collector = Awaited<ReturnType<typeof startTestCollector>>;
 
 const eventTypes = (batches: BatchInput[]) => batches.flatMap((batch) => batch.events.map((event) => event.type));
 
+/** Events of session `sessionId` across `batches`, without duplicates of a resent batch. */
+function eventsOf(batches: BatchInput[], sessionId: string | null) {
+  const events = batches.filter((batch) => batch.sessionId === sessionId).flatMap((batch) => batch.events);
+
+  return events.filter((event, index) => events.findIndex((other) => other.id === event.id) === index);
+}
+
 /** Makes the page hidden or visible and fires `visibilitychange`, as switching tabs does. */
 function setVisibility(state: DocumentVisibilityState) {
   Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => state });
@@ -158,6 +165,38 @@ describe('delivery', () => {
     expect(tracker.getState().endReason).toBe('terminated');
     expect(collector.requests.length).toBe(sent);
     expect(errors).toEqual([]);
+  });
+
+  it('offline events keep session and time', async () => {
+    let isDown = true;
+    reply = (batch) =>
+      isDown
+        ? { status: 503, body: { code: 'internal_error', message: 'offline' } }
+        : acceptBatch(batch, { idleTimeoutMs: 2000, warningMs: 1000 });
+    collector = await startTestCollector((batch) => reply(batch));
+    const tracker = init({ endpoint: collector.endpoint, appId: 'shop', flushIntervalMs: 100, idleTimeoutMs: 2000, warningMs: 1000 });
+    trackers.push(tracker);
+    const firstSession = tracker.getState().sessionId;
+    const trackedAt = Date.now();
+    tracker.track('offline');
+    const { idleDeadline } = tracker.getState();
+
+    await waitUntil(() => tracker.getState().state === 'idle', 4000);
+    window.dispatchEvent(new Event('keydown'));
+    const secondSession = tracker.getState().sessionId;
+    isDown = false;
+    window.dispatchEvent(new Event('online'));
+    await waitUntil(() => collector!.batches().some((batch) => batch.sessionId === secondSession));
+    await waitUntil(() => eventsOf(collector!.batches(), firstSession).some((event) => event.type === 'idle'));
+
+    const firstEvents = eventsOf(collector.batches(), firstSession);
+    const custom = firstEvents.find((event) => event.type === 'custom');
+    expect(secondSession).not.toBe(firstSession);
+    expect(custom?.ts).toBeGreaterThanOrEqual(trackedAt);
+    expect(custom?.ts).toBeLessThanOrEqual(trackedAt + 50);
+    expect(firstEvents.find((event) => event.type === 'idle')?.ts).toBe(idleDeadline);
+    // The late upload carries the old times, so the old session ends where it went idle.
+    expect(firstEvents.every((event) => Number(event.ts) <= idleDeadline!)).toBe(true);
   });
 
   it('drops batch on 400', async () => {
