@@ -69,7 +69,7 @@ export async function waitForHttp(url: string, timeoutMs = 30_000): Promise<void
 }
 
 /** Builds one batch body with fresh event ids, for a session picked at random. */
-function createBatchBody(sessionIds: string[], eventsPerBatch: number): string {
+export function createBatchBody(sessionIds: string[], eventsPerBatch: number): string {
   const sessionId = sessionIds[Math.floor(Math.random() * sessionIds.length)]!;
   const now = Date.now();
   const events = Array.from({ length: eventsPerBatch }, (_, index) => ({
@@ -121,7 +121,7 @@ async function runLoad(name: string, url: string, load: IngestLoad): Promise<Ing
 }
 
 /** Starts a child process and resolves once `healthUrl` answers. */
-async function startChild(
+export async function startChild(
   args: string[],
   env: NodeJS.ProcessEnv,
   healthUrl: string,
@@ -136,7 +136,7 @@ async function startChild(
 }
 
 /** Stops a child with SIGTERM and waits for it to exit. */
-async function stopChild(child: ChildProcess): Promise<void> {
+export async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
@@ -163,6 +163,9 @@ export async function benchIngest(load: IngestLoad = DEFAULT_LOAD): Promise<Inge
       DATABASE_PATH: join(dataDir, 'bench.duckdb'),
       ADMIN_TOKEN: randomUUID(),
       LOG_LEVEL: 'warn',
+      // Every request comes from 127.0.0.1, so the per-address limit would reject most with 429.
+      RATE_LIMIT_PER_IP: '0',
+      RATE_LIMIT_PER_APP: '0',
     },
     `http://127.0.0.1:${port}/healthz`,
   );
