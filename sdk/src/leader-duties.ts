@@ -39,12 +39,6 @@ function sendHeartbeat(ctx: TrackerContext) {
   enqueue(ctx, 'heartbeat', { tabs: ctx.tabRegistry.count(), lastActivityAt: ctx.lastActivityAt ?? undefined });
 }
 
-/** Emits the tab count; the leader reports tabs that closed without saying `bye`. */
-export function reportTabCount(ctx: TrackerContext, count: number, expired: number): void {
-  ctx.emitter.emit('tabs', { tabs: count });
-  if (expired && ctx.isLeader && isLive(ctx)) enqueue(ctx, 'tab_closed', { tabs: count });
-}
-
 /** Enters this tab in the app's leader election; `ctx.resign()` leaves it. */
 export function joinElection(ctx: TrackerContext): void {
   ctx.resign();

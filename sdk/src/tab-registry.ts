@@ -25,9 +25,10 @@ export interface TabRegistry {
   stop(): void;
 }
 
-/** Callbacks of the registry; `expired` counts tabs that closed without posting `bye`. */
+/** Callbacks of the registry. */
 export interface TabRegistryEvents {
-  onCount(count: number, expired: number): void;
+  /** The number of open tabs changed, also when a tab stopped pinging without `bye`. */
+  onCount(count: number): void;
 }
 
 /** Creates the registry of app `appId` for the tracker instance `instanceId`. */
@@ -51,15 +52,14 @@ export function createTabRegistry(
     writeJson(session, key, tabId);
     post('hello');
   };
-  const report = (expired = 0) => {
-    if (others.size + 1 !== lastCount || expired) events.onCount((lastCount = others.size + 1), expired);
+  const report = () => {
+    if (others.size + 1 !== lastCount) events.onCount((lastCount = others.size + 1));
   };
   const prune = () => {
     const now = Date.now();
-    const before = others.size;
 
     for (const [id, expiresAt] of others) if (expiresAt <= now) others.delete(id);
-    report(before - others.size);
+    report();
   };
 
   return {

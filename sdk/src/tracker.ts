@@ -5,7 +5,7 @@ import type { Emitter } from './emitter.js';
 import { createEventQueue } from './event-queue.js';
 import { createId } from './ids.js';
 import { startIdleTimer } from './idle-timer.js';
-import { joinElection, refresh, reportTabCount } from './leader-duties.js';
+import { joinElection, refresh } from './leader-duties.js';
 import type { ResolvedOptions } from './options.js';
 import { watchPageLifecycle } from './page-lifecycle.js';
 import { watchNavigation } from './page-views.js';
@@ -53,7 +53,8 @@ export function buildTracker(options: ResolvedOptions, emitter: Emitter<TrackerE
 
   ctx.channel = openChannel(options.appId, (message) => handleTabMessage(ctx, message));
   ctx.tabRegistry = createTabRegistry(options.appId, ctx.instanceId, ctx.channel, {
-    onCount: (count, expired) => reportTabCount(ctx, count, expired),
+    // Heartbeats carry the count to the collector.
+    onCount: (tabs) => ctx.emitter.emit('tabs', { tabs }),
   });
   ctx.delivery = startDelivery(options, ctx.store.clientId, ctx.queue, {
     onResult: (result, sessionId) => handleResult(ctx, result, sessionId),
