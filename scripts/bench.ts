@@ -6,6 +6,7 @@
 import os from 'node:os';
 import { benchIngest, DEFAULT_LOAD } from './bench/ingest.js';
 import { measureSdkSize } from './bench/sdk-size.js';
+import { benchReports, printReportBench } from './bench/reports.js';
 import { benchTermination } from './bench/termination.js';
 
 function printMachine(): void {
@@ -44,6 +45,11 @@ async function main(): Promise<void> {
   for (const round of await benchTermination(5)) {
     console.log(`  tabs ${round.tabMs.join(', ')} ms, slowest ${round.maxMs} ms`);
   }
+
+  // Seeding 10 million events takes about two minutes on 2 cores.
+  const reportEvents = Number(process.env.BENCH_REPORT_EVENTS ?? 10_000_000);
+  console.log('');
+  printReportBench(await benchReports({ events: reportEvents }));
 }
 
 await main();
