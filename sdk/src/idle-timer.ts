@@ -21,7 +21,7 @@ export interface IdleTimerEvents {
 
 /** Compares the wall clock to the idle deadline; see `startIdleTimer`. */
 export interface IdleTimer {
-  /** Runs one check now. */
+  /** Runs one check now, unless the timer stopped. */
   check(): void;
   /** Starts over in the active phase, for a new session or after new activity. */
   reset(): void;
@@ -42,6 +42,9 @@ export function startIdleTimer(events: IdleTimerEvents): IdleTimer {
   let isStopped = false;
 
   const check = () => {
+    // After stop() nothing may read or change the session, whoever calls check().
+    if (isStopped) return;
+
     const session = events.read();
     let delayMs = CHECK_INTERVAL_MS;
 
@@ -67,7 +70,7 @@ export function startIdleTimer(events: IdleTimerEvents): IdleTimer {
       }
     }
     clearTimeout(timer);
-    if (!isStopped) timer = setTimeout(check, delayMs);
+    timer = setTimeout(check, delayMs);
   };
   document.addEventListener('visibilitychange', check);
   timer = setTimeout(check, CHECK_INTERVAL_MS);

@@ -153,4 +153,17 @@ describe('tabs', () => {
 
     await waitUntil(() => first.getState().state === 'active' && second.getState().state === 'active', 500);
   });
+
+  it('stopped tab stays stopped', async () => {
+    const first = openTab();
+    await first.end();
+    // Another tab logs in and begins a session that the stopped tracker could read.
+    openTab();
+
+    first.track('after_stop');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    expect(first.getState().state).toBe('stopped');
+    expect(collector.batches().flatMap((batch) => batch.events).some((event) => event.type === 'custom')).toBe(false);
+  });
 });
