@@ -1,4 +1,4 @@
-/** Longest wait between two comparisons of the idle deadline with the clock, in ms. */
+/** Maximum wait between two comparisons of the idle deadline with the clock, in ms. */
 export const CHECK_INTERVAL_MS = 1000;
 
 /** Phase of a session relative to its idle deadline. */
@@ -42,7 +42,7 @@ export function startIdleTimer(events: IdleTimerEvents): IdleTimer {
   let isStopped = false;
 
   const check = () => {
-    // After stop() nothing may read or change the session, whoever calls check().
+    // After stop() no caller of check() may read or change the session.
     if (isStopped) return;
 
     const session = events.read();

@@ -2,7 +2,11 @@ import { local, readJson, writeJson } from './web-storage.js';
 
 /** How often the fallback lease is renewed or claimed, in ms. */
 const LEASE_RENEW_MS = 2000;
-/** The fallback lease ends when its holder stops renewing for this long, in ms. */
+/**
+ * The fallback lease ends when its holder stops renewing for this long, in ms.
+ * NOTE: a leader killed without `pagehide` is replaced only after this long, more than one
+ * heartbeat interval when the policy sets heartbeats under 6 s.
+ */
 const LEASE_TTL_MS = 6000;
 
 interface Lease {
@@ -47,7 +51,7 @@ function lockLeader(locks: LockManager, name: string, onChange: (isLeader: boole
 }
 
 /**
- * Without Web Locks, leads through a lease in localStorage. A `storage` event tells the
+ * Without Web Locks, leads through a lease in localStorage. A `storage` event reaches the
  * other tabs at once when the lease is released or taken, so a tab takes over as soon as
  * the leader resigns, and within LEASE_TTL_MS when it stops without resigning. Two tabs
  * that claim at the same moment both see the later write and the earlier one steps down.

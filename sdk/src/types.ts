@@ -19,7 +19,7 @@ export interface TrackerSnapshot {
   state: TrackerState;
   /** Open tabs of the app in this browser profile, this one included. */
   tabs: number;
-  /** True in the one tab that sends heartbeats and holds the collector's stream for all tabs. */
+  /** True in the one tab that sends heartbeats and keeps the collector's stream open for all tabs. */
   isLeader: boolean;
   endReason: SessionEndReason | null;
   /** When the session goes idle without further input, in epoch ms; null once it ended otherwise. */
@@ -52,7 +52,7 @@ export interface TrackerEvents {
 /** Custom event properties: at most 32 keys with strings of up to 1024 characters, numbers, booleans or null. */
 export type TrackProps = Record<string, string | number | boolean | null>;
 
-/** What `identify()` may add about a user. */
+/** Attributes of a user that `identify()` may add. */
 export interface UserTraits {
   /** The user's group, 1 to 128 characters, which the collector can match a session policy by. */
   group?: string;
