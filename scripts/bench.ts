@@ -5,6 +5,7 @@
  */
 import os from 'node:os';
 import { benchIngest, DEFAULT_LOAD } from './bench/ingest.js';
+import { measureSdkMainThread } from './bench/sdk-main-thread.js';
 import { measureSdkSize } from './bench/sdk-size.js';
 import { benchReports, printReportBench } from './bench/reports.js';
 import { benchTermination } from './bench/termination.js';
@@ -22,6 +23,14 @@ async function main(): Promise<void> {
   console.log(
     `\nSDK script tag: ${size.rawBytes} B minified, ${size.gzipBytes} B gzipped ` +
       `(${(size.gzipBytes / 1024).toFixed(2)} KiB)`,
+  );
+
+  const mainThread = await measureSdkMainThread();
+  console.log(
+    `SDK main-thread cost in Chromium over ${mainThread.load.durationMs / 1000} s of input ` +
+      `(${mainThread.pointerMoves} pointer moves, ${mainThread.keyPresses} key presses): ` +
+      `${mainThread.addedScriptMs.toFixed(0)} ms of script added, ` +
+      `${mainThread.addedScriptMsPerSecond.toFixed(2)} ms per second`,
   );
 
   const load = DEFAULT_LOAD;
