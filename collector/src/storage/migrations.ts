@@ -123,6 +123,36 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE sessions ADD COLUMN client_network VARCHAR;
     `,
   },
+  {
+    // DuckDB keeps a primary key index in memory and cannot evict it, so the
+    // old key on events.id grew memory by about 95 bytes per stored event.
+    // Only a live session accepts events, so only its event ids need a key.
+    version: 5,
+    name: 'key only the event ids of live sessions',
+    sql: `
+      CREATE TABLE live_event_ids (
+        id VARCHAR PRIMARY KEY,
+        session_id VARCHAR NOT NULL
+      );
+      INSERT INTO live_event_ids
+        SELECT e.id, e.session_id FROM events AS e JOIN sessions AS s ON s.id = e.session_id
+        WHERE s.ended_at IS NULL;
+      CREATE TABLE events_without_key (
+        id VARCHAR NOT NULL,
+        session_id VARCHAR NOT NULL,
+        tab_id VARCHAR NOT NULL,
+        app_id VARCHAR NOT NULL,
+        type VARCHAR NOT NULL,
+        client_ts BIGINT NOT NULL,
+        ts BIGINT NOT NULL,
+        received_at BIGINT NOT NULL,
+        data JSON
+      );
+      INSERT INTO events_without_key SELECT * FROM events;
+      DROP TABLE events;
+      ALTER TABLE events_without_key RENAME TO events;
+    `,
+  },
 ];
 
 /**

@@ -17,6 +17,8 @@ import {
 } from './rows.js';
 
 const CHANGED_SESSIONS = 'staging_changed_sessions';
+const ENDED_SESSIONS = 'staging_ended_sessions';
+const STAGED_EVENTS = 'staging_events';
 const STAGED_EVENT_IDS = 'staging_event_ids';
 
 const SESSION_UPDATES = SESSION_COLUMNS.filter(([column]) => column !== 'id')
@@ -24,15 +26,23 @@ const SESSION_UPDATES = SESSION_COLUMNS.filter(([column]) => column !== 'id')
   .join(', ');
 
 /**
- * Ends a group: the changed sessions go from their staging table into
- * `sessions` in one UPDATE, the transaction commits and the next group's
- * transaction begins. Sent as one native call, so a group waits for one
- * thread hop. Each hop also waits for its turn in the event loop behind the
- * HTTP requests, which costs more than the SQL under load.
+ * Ends a group. The staged events go into `events`, and their ids into
+ * `live_event_ids`, whose key rejects an id that a live session already
+ * stored. Changed sessions go into `sessions` in one UPDATE, and the ids of
+ * sessions that ended leave `live_event_ids`, because an ended session
+ * accepts no event. Then the transaction commits and the next group's
+ * transaction begins. It is one native call, so a group waits for one thread
+ * hop. Each hop also waits for its turn in the event loop behind the HTTP
+ * requests, which costs more than the SQL under load.
  */
 const UPDATE_AND_COMMIT_SQL = `
+  INSERT INTO live_event_ids SELECT id, session_id FROM ${STAGED_EVENTS};
+  INSERT INTO events SELECT * FROM ${STAGED_EVENTS};
+  DELETE FROM ${STAGED_EVENTS};
   UPDATE sessions SET ${SESSION_UPDATES} FROM ${CHANGED_SESSIONS} AS s WHERE sessions.id = s.id;
+  DELETE FROM live_event_ids WHERE session_id IN (SELECT id FROM ${ENDED_SESSIONS});
   DELETE FROM ${CHANGED_SESSIONS};
+  DELETE FROM ${ENDED_SESSIONS};
   COMMIT;
   BEGIN TRANSACTION;
 `;
@@ -46,14 +56,14 @@ const JSON_TYPES: Record<ColumnKind, string> = {
 };
 
 /**
- * Inserts the events of a group from one JSON array bound as `$1`. DuckDB
+ * Stages the events of a group from one JSON array bound as `$1`. DuckDB
  * parses it on its own thread, which keeps the main thread free for HTTP.
- * An appender costs one native call per value and indexes its rows on the
- * main thread when it flushes. For 500 events that measured about 10 ms of
- * main-thread time against about 4 ms for this statement.
+ * An appender costs one native call per value on the main thread. For 500
+ * events that measured about 10 ms of main-thread time (with the flush into
+ * the keyed table) against about 4 ms for this statement.
  */
-const INSERT_EVENTS_SQL = `
-  INSERT INTO events
+const STAGE_EVENTS_SQL = `
+  INSERT INTO ${STAGED_EVENTS}
   SELECT ${EVENT_COLUMNS.map(([column]) => `row.${column}`).join(', ')}
   FROM (SELECT unnest(from_json($1, '${jsonStructure(EVENT_COLUMNS)}')) AS row)
 `;
@@ -63,9 +73,11 @@ const COMMIT_AND_BEGIN_SQL = 'COMMIT; BEGIN TRANSACTION;';
 
 /** Appenders of the write connection, one a table. */
 type Appenders = Record<
-  'newSessions' | 'changedSessions' | 'audit' | 'eventIds',
+  'newSessions' | 'changedSessions' | 'endedSessions' | 'audit' | 'eventIds',
   DuckDBAppender
 >;
+
+const ID_COLUMN = [['id', 'id', 'text']] as const;
 
 /** Rows of one write group. */
 export interface GroupRows {
@@ -112,17 +124,20 @@ export class WriteStatements {
     await connection.run(
       `CREATE TEMP TABLE ${CHANGED_SESSIONS} AS SELECT * FROM sessions WITH NO DATA`,
     );
+    await connection.run(`CREATE TEMP TABLE ${ENDED_SESSIONS} (id VARCHAR NOT NULL)`);
+    await connection.run(`CREATE TEMP TABLE ${STAGED_EVENTS} AS SELECT * FROM events WITH NO DATA`);
     await connection.run(`CREATE TEMP TABLE ${STAGED_EVENT_IDS} (id VARCHAR NOT NULL)`);
     const statements = {
       sessions: await connection.prepare('SELECT * FROM sessions WHERE id IN (SELECT unnest($1))'),
       userSessions: await connection.prepare(
         'SELECT * FROM sessions WHERE ended_at IS NULL AND user_id IN (SELECT unnest($1))',
       ),
-      events: await connection.prepare(INSERT_EVENTS_SQL),
+      events: await connection.prepare(STAGE_EVENTS_SQL),
     };
     const appenders = {
       newSessions: await connection.createAppender('sessions'),
       changedSessions: await connection.createAppender(CHANGED_SESSIONS, 'main', 'temp'),
+      endedSessions: await connection.createAppender(ENDED_SESSIONS, 'main', 'temp'),
       audit: await connection.createAppender('audit_log'),
       eventIds: await connection.createAppender(STAGED_EVENT_IDS, 'main', 'temp'),
     };
@@ -148,12 +163,15 @@ export class WriteStatements {
 
   /**
    * Writes the rows in the open transaction and commits it. Throws when any
-   * write fails, such as an event id that is already stored, and then leaves
-   * the transaction for `rollback`.
+   * write fails, such as an event id that a live session already stored, and
+   * then leaves the transaction for `rollback`.
    */
   async writeGroup(rows: GroupRows): Promise<void> {
     append(this.#appenders.changedSessions, SESSION_COLUMNS, rows.changedSessions);
     append(this.#appenders.newSessions, SESSION_COLUMNS, rows.newSessions);
+    const sessions = [...rows.newSessions, ...rows.changedSessions];
+    const ended = sessions.filter((row) => row.endedAt !== null);
+    append(this.#appenders.endedSessions, ID_COLUMN, ended);
     append(this.#appenders.audit, AUDIT_COLUMNS, rows.audit);
     if (rows.events.length > 0) {
       this.#insertEvents.bindVarchar(1, toJsonRows(EVENT_COLUMNS, rows.events));
@@ -163,9 +181,9 @@ export class WriteStatements {
   }
 
   /**
-   * Rolls back a failed `writeGroup`, which also empties the staging table,
-   * begins the next transaction and returns which of `eventIds` are already
-   * stored.
+   * Rolls back a failed `writeGroup`, which also empties the staging tables,
+   * begins the next transaction and returns which of `eventIds` live
+   * sessions already stored.
    */
   async rollback(eventIds: readonly string[]): Promise<string[]> {
     // A failed flush leaves its rows in the appender's buffer.
@@ -174,9 +192,9 @@ export class WriteStatements {
     if (eventIds.length === 0) return [];
 
     const rows = eventIds.map((id) => ({ id }));
-    append(this.#appenders.eventIds, [['id', 'id', 'text']] as const, rows);
+    append(this.#appenders.eventIds, ID_COLUMN, rows);
     const reader = await this.#connection.runAndReadAll(
-      `SELECT s.id FROM ${STAGED_EVENT_IDS} AS s JOIN events AS e ON e.id = s.id`,
+      `SELECT s.id FROM ${STAGED_EVENT_IDS} AS s JOIN live_event_ids AS e ON e.id = s.id`,
     );
     await this.#connection.run(`DELETE FROM ${STAGED_EVENT_IDS}`);
     return reader.getRowObjectsJS().map((row) => String(row.id));
