@@ -69,7 +69,7 @@ export async function waitForHttp(url: string, timeoutMs = 30_000): Promise<void
 }
 
 /** Builds one batch body with fresh event ids, for a session picked at random. */
-export function createBatchBody(sessionIds: string[], eventsPerBatch: number): string {
+function createBatchBody(sessionIds: string[], eventsPerBatch: number): string {
   const sessionId = sessionIds[Math.floor(Math.random() * sessionIds.length)]!;
   const now = Date.now();
   const events = Array.from({ length: eventsPerBatch }, (_, index) => ({

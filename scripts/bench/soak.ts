@@ -13,7 +13,7 @@ import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createBatchBody, findFreePort, startChild, stopChild } from './ingest.js';
+import { findFreePort, startChild, stopChild } from './ingest.js';
 
 const MINUTE_MS = 60_000;
 
@@ -56,8 +56,55 @@ export interface SoakResult {
   growthPercent: number;
 }
 
-/** Shape of the load: fewer connections than the throughput benchmark, as the rate is capped. */
-const SOAK_LOAD = { connections: 10, eventsPerBatch: 20, sessions: 1000 };
+/**
+ * Shape of the load: fewer connections than the throughput benchmark, as the
+ * rate is capped. Each session ends after `batchesPerSession` batches and a
+ * new one takes its place, as sessions of real users end.
+ */
+const SOAK_LOAD = { connections: 10, eventsPerBatch: 20, sessions: 1000, batchesPerSession: 30 };
+
+/** One slot of the session pool: the session in it and the batches it sent. */
+interface SessionSlot {
+  id: string;
+  batches: number;
+}
+
+/**
+ * Returns a function that builds the next batch body for a session picked at
+ * random. A session's last batch ends with a `session_end` event, and a new
+ * session replaces it in the pool.
+ */
+function createBodySource(): () => string {
+  const pool: SessionSlot[] = Array.from({ length: SOAK_LOAD.sessions }, () => ({
+    id: randomUUID(),
+    batches: 0,
+  }));
+
+  return () => {
+    const slot = pool[Math.floor(Math.random() * pool.length)]!;
+    const sessionId = slot.id;
+    slot.batches += 1;
+    const isLast = slot.batches >= SOAK_LOAD.batchesPerSession;
+    if (isLast) Object.assign(slot, { id: randomUUID(), batches: 0 });
+
+    const now = Date.now();
+    const events: object[] = Array.from({ length: SOAK_LOAD.eventsPerBatch }, (_, index) => ({
+      id: randomUUID(),
+      type: 'activity',
+      ts: now - SOAK_LOAD.eventsPerBatch + index,
+      data: { kind: 'pointer', count: 1 + (index % 5) },
+    }));
+    if (isLast) events.push({ id: randomUUID(), type: 'session_end', ts: now, data: { reason: 'logout' } });
+    return JSON.stringify({
+      v: 1,
+      appId: 'soak',
+      sessionId,
+      tabId: `tab-${sessionId}`,
+      clientId: `client-${sessionId}`,
+      events,
+    });
+  };
+}
 
 /** Reads the resident set size of a process from /proc (Linux only), in bytes. */
 export async function readRssBytes(pid: number): Promise<number> {
@@ -69,7 +116,7 @@ export async function readRssBytes(pid: number): Promise<number> {
 
 /** Runs autocannon against `url` for `seconds`, with a cap in requests per second when given. */
 async function load(url: string, seconds: number, requestsPerSecond?: number) {
-  const sessionIds = Array.from({ length: SOAK_LOAD.sessions }, () => randomUUID());
+  const nextBody = createBodySource();
   return autocannon({
     url,
     method: 'POST',
@@ -81,7 +128,7 @@ async function load(url: string, seconds: number, requestsPerSecond?: number) {
       {
         setupRequest: (request) => ({
           ...request,
-          body: createBatchBody(sessionIds, SOAK_LOAD.eventsPerBatch),
+          body: nextBody(),
         }),
       },
     ],
