@@ -163,7 +163,7 @@ export async function benchIngest(load: IngestLoad = DEFAULT_LOAD): Promise<Inge
       DATABASE_PATH: join(dataDir, 'bench.duckdb'),
       ADMIN_TOKEN: randomUUID(),
       LOG_LEVEL: 'warn',
-      // Every request comes from 127.0.0.1, so the per-address limit would reject most with 429.
+      // Measure the collector, not its rate limits, which would reject a fast load from one app with 429.
       RATE_LIMIT_PER_IP: '0',
       RATE_LIMIT_PER_APP: '0',
     },

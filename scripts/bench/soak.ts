@@ -213,7 +213,7 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakResult> {
       DATABASE_PATH: join(dataDir, 'soak.duckdb'),
       ADMIN_TOKEN: randomUUID(),
       LOG_LEVEL: 'warn',
-      // Every request comes from 127.0.0.1, so the per-address limit would reject most with 429.
+      // Measure the collector, not its rate limits, which would reject a fast load from one app with 429.
       RATE_LIMIT_PER_IP: '0',
       RATE_LIMIT_PER_APP: '0',
     },
