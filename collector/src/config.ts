@@ -72,6 +72,12 @@ export interface Config {
    * report compare a month with the same month a year earlier. @default 395
    */
   retentionDays: number;
+  /**
+   * DuckDB's memory limit, such as `512MB` or `2GiB`, or null for DuckDB's
+   * default of 80% of physical memory. DuckDB caches table blocks up to it.
+   * @default null
+   */
+  duckdbMemoryLimit: string | null;
   /** pino log level. @default "info" */
   logLevel: LogLevel;
 }
@@ -203,6 +209,19 @@ const envSchema = z.object({
   MAX_INGEST_ERRORS: wholeNumber('MAX_INGEST_ERRORS', 10_000, 100, 1_000_000),
   SWEEP_INTERVAL_MS: durationMs('SWEEP_INTERVAL_MS', 10 * SECOND_MS, 100, 10 * MINUTE_MS),
   RETENTION_DAYS: wholeNumber('RETENTION_DAYS', 395, 1, 3650),
+  DUCKDB_MEMORY_LIMIT: z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      const value = raw?.trim() ?? '';
+      if (value === '') return null;
+      if (/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(value)) return value;
+      ctx.addIssue({
+        code: 'custom',
+        message: `DUCKDB_MEMORY_LIMIT must be a size such as 512MB or 2GiB, received "${raw}"`,
+      });
+      return z.NEVER;
+    }),
   LOG_LEVEL: z
     .string()
     .optional()
@@ -251,6 +270,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     maxIngestErrors: parsed.MAX_INGEST_ERRORS,
     sweepIntervalMs: parsed.SWEEP_INTERVAL_MS,
     retentionDays: parsed.RETENTION_DAYS,
+    duckdbMemoryLimit: parsed.DUCKDB_MEMORY_LIMIT,
     logLevel: parsed.LOG_LEVEL,
   };
   if (parsed.ADMIN_TOKEN !== undefined) config.adminToken = parsed.ADMIN_TOKEN;
