@@ -43,6 +43,7 @@ export async function startServer(
     options.storage ??
     (await openStorage(config.databasePath, {
       maxIngestErrors: config.maxIngestErrors,
+      ...(config.duckdbMemoryLimit ? { memoryLimit: config.duckdbMemoryLimit } : {}),
       onIngestLogError: (error, count) =>
         logger.error({ err: error, count }, 'integration log lost ingest errors'),
     }));

@@ -1,6 +1,6 @@
 /** The storage module: the only code that runs SQL. */
 export { openStorage } from './storage.js';
-export type { LiveSessionFilter, Storage } from './storage.js';
+export type { LiveSessionFilter, Storage, StorageOptions } from './storage.js';
 export type { AnalyticsSummary } from './analytics.js';
 export type { AnalyticsStore } from './analytics-store.js';
 export type { EventRow, SessionRow } from './rows.js';

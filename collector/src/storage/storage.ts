@@ -69,6 +69,16 @@ export interface Storage {
   close(): Promise<void>;
 }
 
+/** Options of `openStorage`. */
+export interface StorageOptions extends AdminStoreOptions {
+  /**
+   * DuckDB's `memory_limit`, such as `512MB` or `2GiB`. DuckDB keeps table
+   * blocks it has read or written cached up to this limit, so resident memory
+   * grows with the data until it is reached. @default 80% of physical memory
+   */
+  memoryLimit?: string;
+}
+
 /** Paths opened by this process, because DuckDB's file lock allows a second open in one process. */
 const openPaths = new Set<string>();
 
@@ -79,7 +89,7 @@ const openPaths = new Set<string>();
  */
 export async function openStorage(
   path: string,
-  options: AdminStoreOptions = {},
+  options: StorageOptions = {},
 ): Promise<Storage> {
   const absolutePath = resolve(path);
   if (openPaths.has(absolutePath)) throw lockError(absolutePath);
@@ -88,7 +98,7 @@ export async function openStorage(
   let instance: DuckDBInstance | undefined;
   try {
     await mkdir(dirname(absolutePath), { recursive: true });
-    instance = await createInstance(absolutePath);
+    instance = await createInstance(absolutePath, options.memoryLimit);
     const writer = await instance.connect();
     await runMigrations(writer);
     const statements = await WriteStatements.create(writer);
@@ -104,9 +114,9 @@ export async function openStorage(
   }
 }
 
-async function createInstance(path: string): Promise<DuckDBInstance> {
+async function createInstance(path: string, memoryLimit?: string): Promise<DuckDBInstance> {
   try {
-    return await DuckDBInstance.create(path);
+    return await DuckDBInstance.create(path, memoryLimit ? { memory_limit: memoryLimit } : {});
   } catch (error) {
     if (error instanceof Error && /could not set lock/i.test(error.message)) {
       throw lockError(path, error);
