@@ -43,7 +43,7 @@ export function freeTextSchema(max: number) {
     .refine((value) => value.isWellFormed(), 'must not contain lone surrogates');
 }
 
-/** An absolute http or https URL of at most `max` characters. */
+/** Builds the schema of an absolute http or https URL of at most `max` characters. */
 function webUrlSchema(max: number) {
   return textSchema(max).refine(isWebUrl, 'must be an absolute http or https URL');
 }
@@ -77,7 +77,7 @@ const eventBase = {
 
 const tabCount = z.number().int().min(0).max(1000);
 
-/** Events a batch carries, told apart by `type`. */
+/** The events of a batch, discriminated by `type`. */
 export const eventSchema = z.discriminatedUnion('type', [
   z.object({
     ...eventBase,
@@ -131,7 +131,7 @@ export const eventSchema = z.discriminatedUnion('type', [
   }),
 ]);
 
-/** What the SDK sends to `POST /v1/events`: events of one session and tab. */
+/** The body of `POST /v1/events`: events of one session and tab. */
 export const batchSchema = z.object({
   v: z.literal(PROTOCOL_VERSION),
   appId: appIdSchema,
