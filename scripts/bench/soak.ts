@@ -27,6 +27,12 @@ export interface SoakOptions {
   eventsPerSecond?: number;
   /** Length of the maximum-rate measurement, 5 to 60 s. @default 10 */
   maxRateSeconds?: number;
+  /**
+   * `DUCKDB_MEMORY_LIMIT` of the collector, or null for DuckDB's default of
+   * 80% of physical memory, under which its block cache grows with the data.
+   * @default "256MB"
+   */
+  duckdbMemoryLimit?: string | null;
   /** Prints each sample as it is taken. @default console.log */
   log?: (line: string) => void;
 }
@@ -57,11 +63,13 @@ export interface SoakResult {
 }
 
 /**
- * Shape of the load: fewer connections than the throughput benchmark, as the
- * rate is capped. Each session ends after `batchesPerSession` batches and a
- * new one takes its place, as sessions of real users end.
+ * Shape of the load: the connections of the throughput benchmark, so that
+ * group-commit latency cannot hold the capped rate below its target. Each session ends after `batchesPerSession` batches and a
+ * new one takes its place, as sessions of real users end. The pool is small
+ * enough that the set of live sessions, and so the live event key, reaches
+ * its steady size within the first minute at 1,000 events/s or more.
  */
-const SOAK_LOAD = { connections: 10, eventsPerBatch: 20, sessions: 1000, batchesPerSession: 30 };
+const SOAK_LOAD = { connections: 50, eventsPerBatch: 20, sessions: 250, batchesPerSession: 10 };
 
 /** One slot of the session pool: the session in it and the batches it sent. */
 interface SessionSlot {
@@ -120,7 +128,7 @@ async function load(url: string, seconds: number, requestsPerSecond?: number) {
   return autocannon({
     url,
     method: 'POST',
-    connections: requestsPerSecond === undefined ? 50 : SOAK_LOAD.connections,
+    connections: SOAK_LOAD.connections,
     duration: seconds,
     ...(requestsPerSecond === undefined ? {} : { overallRate: requestsPerSecond }),
     headers: { 'content-type': 'text/plain;charset=UTF-8' },
@@ -176,7 +184,9 @@ export function summarizeRss(samples: RssSample[]) {
   return { firstMinuteRssBytes, lastMinuteRssBytes, growthPercent };
 }
 
-function validateSoak(options: SoakOptions): Required<Omit<SoakOptions, 'eventsPerSecond'>> {
+function validateSoak(
+  options: SoakOptions,
+): Required<Omit<SoakOptions, 'eventsPerSecond' | 'duckdbMemoryLimit'>> {
   const durationMs = options.durationMs ?? 10 * MINUTE_MS;
   const sampleIntervalMs = options.sampleIntervalMs ?? 10_000;
   const maxRateSeconds = options.maxRateSeconds ?? 10;
@@ -204,6 +214,7 @@ function validateSoak(options: SoakOptions): Required<Omit<SoakOptions, 'eventsP
  */
 export async function runSoak(options: SoakOptions = {}): Promise<SoakResult> {
   const { durationMs, sampleIntervalMs, maxRateSeconds, log } = validateSoak(options);
+  const memoryLimit = options.duckdbMemoryLimit === undefined ? '256MB' : options.duckdbMemoryLimit;
   const dataDir = await mkdtemp(join(tmpdir(), 'ps-soak-'));
   const port = await findFreePort();
   const collector = await startChild(
@@ -216,10 +227,12 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakResult> {
       // Measure the collector, not its rate limits, which would reject a fast load from one app with 429.
       RATE_LIMIT_PER_IP: '0',
       RATE_LIMIT_PER_APP: '0',
+      DUCKDB_MEMORY_LIMIT: memoryLimit ?? '',
     },
     `http://127.0.0.1:${port}/healthz`,
   );
   const url = `http://127.0.0.1:${port}/v1/events`;
+  log(`DuckDB memory limit: ${memoryLimit ?? 'default (80% of physical memory)'}`);
 
   try {
     let maxEventsPerSecond: number | null = null;
