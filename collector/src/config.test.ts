@@ -55,6 +55,7 @@ describe('loadConfig', () => {
       WARNING_MS: '1000',
       HEARTBEAT_MS: '2000',
       SWEEP_INTERVAL_MS: '100',
+      REQUEST_TIMEOUT_MS: '5000',
       LOG_LEVEL: 'DEBUG',
     });
 
@@ -65,6 +66,7 @@ describe('loadConfig', () => {
     expect(config.idleTimeoutMs).toBe(5000);
     expect(config.absoluteTimeoutMs).toBe(60_000);
     expect(config.warningMs).toBe(1000);
+    expect(config.requestTimeoutMs).toBe(5000);
     expect(config.logLevel).toBe('debug');
   });
 
@@ -81,6 +83,7 @@ describe('loadConfig', () => {
       [{ ABSOLUTE_TIMEOUT_MS: '-1' }, /^ABSOLUTE_TIMEOUT_MS must be/],
       [{ HEARTBEAT_MS: '999' }, /^HEARTBEAT_MS must be an integer from 1000/],
       [{ SWEEP_INTERVAL_MS: '10' }, /^SWEEP_INTERVAL_MS must be an integer from 100/],
+      [{ REQUEST_TIMEOUT_MS: '999' }, /^REQUEST_TIMEOUT_MS must be an integer from 1000 to 600000/],
       [{ ADMIN_TOKEN: 'short' }, /^ADMIN_TOKEN must be at least 16 characters/],
       [{ LOG_LEVEL: 'loud' }, /^LOG_LEVEL must be one of trace, debug/],
       [{ ANALYST_TOKEN: 'short' }, /^ANALYST_TOKEN must be at least 16 characters/],

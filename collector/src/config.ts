@@ -67,6 +67,12 @@ export interface Config {
   /** Interval of the sweep that ends expired sessions. @default 10 s */
   sweepIntervalMs: number;
   /**
+   * Time a client has to send a whole request, headers and body, before the
+   * server responds with 408 and closes the connection. It does not limit how long
+   * a response, such as a session stream, stays open. @default 30 s
+   */
+  requestTimeoutMs: number;
+  /**
    * Days events, ended sessions, their audit entries and ingest errors are
    * kept before the hourly purge deletes them. 395 days (13 months) lets a
    * report compare a month with the same month a year earlier. @default 395
@@ -208,6 +214,7 @@ const envSchema = z.object({
   MAX_TABS: optionalLimit('MAX_TABS', 'maxTabs'),
   MAX_INGEST_ERRORS: wholeNumber('MAX_INGEST_ERRORS', 10_000, 100, 1_000_000),
   SWEEP_INTERVAL_MS: durationMs('SWEEP_INTERVAL_MS', 10 * SECOND_MS, 100, 10 * MINUTE_MS),
+  REQUEST_TIMEOUT_MS: durationMs('REQUEST_TIMEOUT_MS', 30 * SECOND_MS, 1000, 10 * MINUTE_MS),
   RETENTION_DAYS: wholeNumber('RETENTION_DAYS', 395, 1, 3650),
   DUCKDB_MEMORY_LIMIT: z
     .string()
@@ -269,6 +276,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     apiTokens: parsed.API_TOKENS,
     maxIngestErrors: parsed.MAX_INGEST_ERRORS,
     sweepIntervalMs: parsed.SWEEP_INTERVAL_MS,
+    requestTimeoutMs: parsed.REQUEST_TIMEOUT_MS,
     retentionDays: parsed.RETENTION_DAYS,
     duckdbMemoryLimit: parsed.DUCKDB_MEMORY_LIMIT,
     logLevel: parsed.LOG_LEVEL,

@@ -1,4 +1,5 @@
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -178,5 +179,80 @@ describe('startServer', () => {
 
     expect(rest.every((block) => block === ': ping')).toBe(true);
     await expect(fetch(`${server.url}/healthz`)).rejects.toThrow();
+  });
+});
+
+/**
+ * Writes raw bytes to 127.0.0.1:`port`, then resolves with everything the
+ * server sends until it closes the connection, or rejects after `limitMs`.
+ */
+function sendRaw(port: number, text: string, limitMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(text));
+    let received = '';
+    const limit = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`connection still open after ${limitMs} ms`));
+    }, limitMs);
+    socket.on('data', (chunk) => (received += chunk.toString('utf8')));
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      clearTimeout(limit);
+      resolve(received);
+    });
+  });
+}
+
+describe('startServer request timeout', () => {
+  let dir: string;
+  let server: RunningServer;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'collector-timeout-'));
+    const { logger } = createMemoryLogger();
+    const config = testConfig(dir, { REQUEST_TIMEOUT_MS: '1000' });
+    server = await startServer(config, { logger, pingIntervalMs: 50 });
+  });
+
+  afterEach(async () => {
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('stalled body gets 408', async () => {
+    const head = 'POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n';
+
+    const reply = await sendRaw(server.port, `${head}Content-Length: 100\r\n\r\n{"v":1`, 5_000);
+
+    expect(reply).toMatch(/^HTTP\/1\.1 408 /);
+  });
+
+  it('stalled headers get 408', async () => {
+    const reply = await sendRaw(server.port, 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n', 5_000);
+
+    expect(reply).toMatch(/^HTTP\/1\.1 408 /);
+  });
+
+  it('stream outlives request timeout', async () => {
+    const batch = batchOf([activity('event-0001', Date.now())]);
+    await fetch(`${server.url}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(batch),
+    });
+    const stream = new SseReader(await fetch(`${server.url}/v1/sessions/session-0001/stream`));
+    const first = await stream.nextState();
+
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    await fetch(`${server.url}/v1/admin/sessions/session-0001/terminate`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ reason: 'test' }),
+    });
+    const second = await stream.nextState();
+    await stream.cancel();
+
+    expect(first).toMatchObject({ state: 'active' });
+    expect(second).toMatchObject({ state: 'ended', endReason: 'terminated' });
   });
 });

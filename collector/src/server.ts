@@ -11,6 +11,8 @@ import { startSweep } from './sweep.js';
 
 /** Time open connections get to finish after `close()` before they are cut, in ms. */
 const CLOSE_GRACE_MS = 2_000;
+/** Time a client has to send its request headers, capped by `requestTimeoutMs`, in ms. */
+const MAX_HEADERS_TIMEOUT_MS = 10_000;
 
 /** Options of `startServer`; the rest of `CollectorOptions` comes from `config`. */
 export interface StartServerOptions
@@ -81,7 +83,13 @@ function listen(
   config: Config,
 ): Promise<{ server: Server; port: number }> {
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch, port: config.port, hostname: config.host }, (info) => {
+    const serverOptions = {
+      requestTimeout: config.requestTimeoutMs,
+      headersTimeout: Math.min(MAX_HEADERS_TIMEOUT_MS, config.requestTimeoutMs),
+      // Node checks both timeouts only at this interval, 30 s by default.
+      connectionsCheckingInterval: Math.min(1_000, config.requestTimeoutMs / 2),
+    };
+    const server = serve({ fetch, port: config.port, hostname: config.host, serverOptions }, (info) => {
       server.off('error', reject);
       resolve({ server, port: info.port });
     }) as Server;
