@@ -125,8 +125,8 @@ export function createCollector(options: CollectorOptions): Hono<AppEnv> {
   registerAuditRoutes(app, docs, storage.admin);
   documentPublicRoutes(docs);
   registerDocsRoutes(app, docs);
-  registerAnalyticsRoute(app, storage, now);
-  registerAnalytics(app, { storage, hub, now, authorize });
+  registerAnalyticsRoute(app, docs, storage, now);
+  registerAnalytics(app, { storage, hub, now, authorize, docs });
   registerConsole(app, { storage, hub, now, findCaller: (token) => tokens.find(token) });
   registerStaticRoutes(app, {
     sdkScriptPath: options.sdkScriptPath ?? DEFAULT_SDK_SCRIPT_PATH,

@@ -30,25 +30,40 @@ const isoDateTime = z.iso.datetime({ offset: true });
 const isoDate = z.iso.date();
 
 /** Every query parameter a report accepts; unknown names are rejected so typos do not pass silently. */
-const paramsSchema = z
+export const reportParamsSchema = z
   .object({
-    from: z.string().optional(),
-    to: z.string().optional(),
+    from: z
+      .string()
+      .optional()
+      .describe(
+        'Start: epoch ms, a date (local midnight in timeZone) or a date-time with offset. ' +
+          'Default: 7 days before to.',
+      ),
+    to: z.string().optional().describe('End, in the same forms as from. Default: now.'),
     interval: z
       .string()
       .refine((value) => (REPORT_INTERVALS as readonly string[]).includes(value), {
         message: `must be one of ${REPORT_INTERVALS.join(', ')}`,
       })
-      .optional(),
-    timeZone: z.string().min(1).max(64).optional(),
-    appId: appIdSchema.optional(),
-    policyId: textSchema(128).optional(),
-    userGroup: textSchema(128).optional(),
-    format: z.enum(['json', 'csv'], { message: 'must be json or csv' }).optional(),
+      .optional()
+      .describe(`Bucket size: ${REPORT_INTERVALS.join(' or ')}. Default: day.`),
+    timeZone: z
+      .string()
+      .min(1)
+      .max(64)
+      .optional()
+      .describe('IANA time zone of buckets and dates. Default: UTC.'),
+    appId: appIdSchema.optional().describe('Only sessions of this app.'),
+    policyId: textSchema(128).optional().describe('Only sessions under this custom policy.'),
+    userGroup: textSchema(128).optional().describe('Only sessions of this user group.'),
+    format: z
+      .enum(['json', 'csv'], { message: 'must be json or csv' })
+      .optional()
+      .describe('json or csv. Default: csv when Accept prefers text/csv, else json.'),
   })
   .strict();
 
-type Params = z.infer<typeof paramsSchema>;
+type Params = z.infer<typeof reportParamsSchema>;
 
 /**
  * Parses a point in time in `timeZone`: epoch ms, an ISO 8601 date-time with
@@ -73,7 +88,7 @@ function fail(name: string, message: string): ParamsError {
 function fromZodError(error: z.ZodError): ParamsError {
   const issue = error.issues[0]!;
   if (issue.code === 'unrecognized_keys') {
-    const allowed = Object.keys(paramsSchema.shape).join(', ');
+    const allowed = Object.keys(reportParamsSchema.shape).join(', ');
     return fail(issue.keys[0] ?? '(unknown)', `is not supported; use ${allowed}`);
   }
   return fail(String(issue.path[0] ?? '(root)'), issue.message);
@@ -88,7 +103,7 @@ export function parseReportParams(
   accept: string | undefined,
   now: number,
 ): ReportRequest | ParamsError {
-  const result = paramsSchema.safeParse(raw);
+  const result = reportParamsSchema.safeParse(raw);
   if (!result.success) return fromZodError(result.error);
   const params: Params = result.data;
 

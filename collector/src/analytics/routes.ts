@@ -1,4 +1,7 @@
 import type { Context, Hono, MiddlewareHandler } from 'hono';
+import { z } from 'zod';
+import { errorBodySchema } from '../../../shared/src/index.js';
+import type { ApiDocs } from '../http/api-docs.js';
 import type { AppEnv } from '../http/app-env.js';
 import { sendError } from '../http/errors.js';
 import type { Storage } from '../storage/index.js';
@@ -6,7 +9,7 @@ import type { StreamHub } from '../stream-hub.js';
 import { toCsv } from './csv.js';
 import { LiveFeed } from './live-feed.js';
 import { streamLiveSessions } from './live-stream.js';
-import { parseReportParams, type ReportRequest } from './report-params.js';
+import { parseReportParams, type ReportRequest, reportParamsSchema } from './report-params.js';
 import { REPORT_NAMES, REPORTS, type ReportName } from './reports.js';
 
 /** Default interval of `: ping` comments on the live stream, in ms. */
@@ -25,6 +28,8 @@ export interface AnalyticsDeps {
   authorize: (role: AnalyticsRole) => MiddlewareHandler<AppEnv>;
   /** Interval of `: ping` comments on the live stream, in ms. @default 15000 */
   pingIntervalMs?: number;
+  /** API docs the routes add themselves to. */
+  docs: ApiDocs;
 }
 
 const feeds = new WeakMap<StreamHub, LiveFeed>();
@@ -72,6 +77,57 @@ export function registerAnalytics(app: Hono<AppEnv>, deps: AnalyticsDeps): void 
       pingIntervalMs: deps.pingIntervalMs ?? LIVE_PING_INTERVAL_MS,
     }),
   );
+
+  documentAnalytics(deps.docs);
+}
+
+/** Adds the report index, every report and the live stream to the API docs. */
+function documentAnalytics(docs: ApiDocs): void {
+  docs.add({
+    method: 'get',
+    path: '/v1/analytics',
+    tag: 'Analytics',
+    summary: 'List the reports',
+    role: 'analyst',
+    responses: {
+      200: {
+        description: 'Name, path and summary of every report',
+        schema: z.object({
+          reports: z.array(z.object({ name: z.string(), path: z.string(), summary: z.string() })),
+        }),
+      },
+    },
+  });
+
+  for (const name of REPORT_NAMES) {
+    docs.add({
+      method: 'get',
+      path: `/v1/analytics/${name}`,
+      tag: 'Analytics',
+      summary: REPORTS[name].summary,
+      description: 'Metrics are defined in docs/metrics.md.',
+      role: 'analyst',
+      query: reportParamsSchema,
+      responses: {
+        200: {
+          description: 'The report as JSON, or as text/csv with format=csv or an Accept header preferring it',
+        },
+        400: {
+          description: 'invalid_query: a parameter is invalid or unknown; the message names it',
+          schema: errorBodySchema,
+        },
+      },
+    });
+  }
+
+  docs.add({
+    method: 'get',
+    path: '/v1/admin/live',
+    tag: 'Analytics',
+    summary: 'Follow the live sessions: server-sent events of their count and changes',
+    role: 'admin',
+    responses: { 200: { description: 'An event stream', mediaType: 'text/event-stream' } },
+  });
 }
 
 /** Runs a report and sends it as JSON or as a CSV download. */

@@ -1,6 +1,8 @@
 import type { Hono } from 'hono';
 import { z } from 'zod';
+import { errorBodySchema } from '../../../shared/src/index.js';
 import type { Storage } from '../storage/index.js';
+import type { ApiDocs } from './api-docs.js';
 import type { AppEnv } from './app-env.js';
 import { formatPath, sendError, toIssues } from './errors.js';
 
@@ -26,16 +28,31 @@ const instantSchema = z.string().transform((raw, ctx) => {
 });
 
 const summaryQuerySchema = z.object({
-  from: instantSchema.optional(),
-  to: instantSchema.optional(),
+  from: instantSchema
+    .optional()
+    .describe('Start: epoch ms or ISO 8601. Default: 7 days before to.'),
+  to: instantSchema.optional().describe('End: epoch ms or ISO 8601. Default: now.'),
 });
 
 /** Registers `GET /v1/analytics/summary?from=&to=`; app.ts requires role `analyst` for it. */
 export function registerAnalyticsRoute(
   app: Hono<AppEnv>,
+  docs: ApiDocs,
   storage: Storage,
   now: () => number,
 ): void {
+  docs.add({
+    method: 'get',
+    path: '/v1/analytics/summary',
+    tag: 'Analytics',
+    summary: 'Summarize sessions in a range: counts, durations, engaged and idle time, end reasons',
+    role: 'analyst',
+    query: summaryQuerySchema,
+    responses: {
+      200: { description: 'The summary as JSON numbers' },
+      400: { description: 'invalid_query: from or to is invalid', schema: errorBodySchema },
+    },
+  });
 
   app.get('/v1/analytics/summary', async (c) => {
     const result = summaryQuerySchema.safeParse(c.req.query());

@@ -20,18 +20,40 @@ describe('API docs', () => {
     await collector.cleanup();
   });
 
-  it('openapi lists every admin route', () => {
+  it('openapi lists every authorized route', () => {
     expect(document.openapi).toBe('3.1.0');
-    const admin = collector.app.routes.filter(
-      (route) => route.method !== 'ALL' && route.path.startsWith('/v1/admin/') && route.path !== '/v1/admin/live',
+    const authorized = collector.app.routes.filter(
+      (route) => route.method !== 'ALL' && /^\/v1\/(admin|analytics)(\/|$)/.test(route.path),
     );
-    expect(admin.length).toBeGreaterThanOrEqual(17);
-    for (const route of admin) {
+    const analytics = authorized.filter((route) => route.path.startsWith('/v1/analytics'));
+    expect(analytics.length).toBeGreaterThanOrEqual(10);
+    expect(authorized.length).toBeGreaterThanOrEqual(28);
+    for (const route of authorized) {
       const operation = document.paths[toOpenApiPath(route.path)]?.[route.method.toLowerCase()];
       expect(operation, `${route.method} ${route.path}`).toBeDefined();
       expect(operation?.security, `${route.method} ${route.path}`).toEqual([{ bearer: [] }]);
       expect(operation?.responses, `${route.method} ${route.path}`).toHaveProperty('401');
     }
+  });
+
+  it('openapi documents report parameters', () => {
+    const report = document.paths['/v1/analytics/sessions']?.get as {
+      parameters: Array<{ name: string; description?: string }>;
+    };
+    const names = report.parameters.map((parameter) => parameter.name);
+
+    expect(names).toEqual([
+      'from',
+      'to',
+      'interval',
+      'timeZone',
+      'appId',
+      'policyId',
+      'userGroup',
+      'format',
+    ]);
+    expect(report.parameters[0]?.description).toMatch(/^Start: epoch ms/);
+    expect(document.paths['/v1/admin/live']?.get).toMatchObject({ 'x-required-role': 'admin' });
   });
 
   it('openapi schemas come from validators', () => {
