@@ -13,8 +13,9 @@ const typescript = () => esbuild({ target: 'es2022', tsconfig: 'tsconfig.json' }
  * Property names the script-tag build shortens. Each is used only between the SDK's own
  * modules: never on the wire, in localStorage, IndexedDB or tab messages, in the public API,
  * nor by ky or idb-keyval, because the npm build must read what the script-tag build stores
- * and posts. Names that are also DOM properties stay long, because terser reserves those.
- * The built-bundle test in sdk/src/bundle-smoke.test.ts checks the result.
+ * and posts. Terser shortens these names even where a DOM interface has a property of that
+ * name, such as `store` or `stream`, so no code in the bundle may use one of them on a DOM or
+ * built-in object. The built-bundle test in sdk/src/bundle-smoke.test.ts checks the result.
  */
 const INTERNAL_PROPERTIES = [
   'activity',
@@ -87,13 +88,16 @@ const KY_PROPERTIES = [
   'transferredBytes',
 ];
 
-/** Terser options of the script-tag build. The `_` pattern matches ky's private members. */
+/**
+ * Terser options of the script-tag build. The `_` pattern matches ky's private members, and
+ * `builtins` lets terser shorten listed names that its list of DOM properties reserves.
+ */
 const minify = {
   ecma: 2020,
   module: true,
   toplevel: true,
   compress: { passes: 5, unsafe: true, unsafe_arrows: true, unsafe_methods: true, pure_getters: true },
-  mangle: { properties: { regex: new RegExp(`^(?:_\\w+|${[...INTERNAL_PROPERTIES, ...KY_PROPERTIES].join('|')})$`) } },
+  mangle: { properties: { builtins: true, regex: new RegExp(`^(?:_\\w+|${[...INTERNAL_PROPERTIES, ...KY_PROPERTIES].join('|')})$`) } },
   format: { comments: false },
 };
 
