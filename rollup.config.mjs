@@ -12,19 +12,23 @@ const typescript = () => esbuild({ target: 'es2022', tsconfig: 'tsconfig.json' }
 /**
  * Property names the script-tag build shortens. Each is used only between the SDK's own
  * modules: never on the wire, in localStorage, IndexedDB or tab messages, in the public API,
- * nor by ky or idb-keyval, because the npm build must read what the script-tag build stores
- * and posts. Terser shortens these names even where a DOM interface has a property of that
- * name, such as `store` or `stream`, so no code in the bundle may use one of them on a DOM or
- * built-in object. The built-bundle test in sdk/src/bundle-smoke.test.ts checks the result.
+ * nor by idb-keyval, because the npm build must read what the script-tag build stores and
+ * posts. ky uses `options` too, on HTTPError and hook arguments, which only the bundle reads.
+ * Terser shortens these names even where a DOM interface has a property of that name, such
+ * as `store` or `reset`, so no code in the bundle may use one of them on a DOM or built-in
+ * object. The built-bundle test in sdk/src/bundle-smoke.test.ts checks the result.
  */
 const INTERNAL_PROPERTIES = [
   'activity',
   'channel',
+  'check',
   'cleanups',
   'delivery',
   'drain',
+  'emit',
   'emitter',
   'firstAt',
+  'flush',
   'flushAll',
   'flushOnExit',
   'handle',
@@ -35,8 +39,10 @@ const INTERNAL_PROPERTIES = [
   'isHidden',
   'isRetryable',
   'isShared',
+  'items',
   'lastSharedAt',
   'lastUrl',
+  'log',
   'notePush',
   'onCount',
   'onDismiss',
@@ -46,10 +52,14 @@ const INTERNAL_PROPERTIES = [
   'onSent',
   'onWarning',
   'onWindow',
+  'options',
   'own',
   'queue',
   'readAll',
+  'refresh',
   'release',
+  'remove',
+  'reset',
   'resign',
   'retryAfterMs',
   'store',
@@ -58,12 +68,16 @@ const INTERNAL_PROPERTIES = [
   'timer',
   'timing',
   'touch',
+  'update',
+  'write',
 ];
 
 /**
- * ky 1.9.1 option and hook names that the bundle may shorten too, because no code outside
- * the bundle reads them. The SDK passes ky's options as object literals in the same bundle,
- * which terser renames alike. It uses no hooks or progress callbacks.
+ * ky 1.9.1 option, hook and HTTPError property names that the bundle may shorten too,
+ * because no code outside the bundle reads them. The SDK passes ky's options as object
+ * literals in the same bundle, which terser renames alike. It uses no hooks or progress
+ * callbacks. `fetch` and `json` stay long, because ky also reads them on `globalThis` and
+ * on a Response.
  */
 const KY_PROPERTIES = [
   'abortController',
@@ -74,16 +88,24 @@ const KY_PROPERTIES = [
   'beforeRequest',
   'beforeRetry',
   'defaultRetryOptions',
+  'delay',
+  'hooks',
+  'limit',
   'maxRetryAfter',
+  'methods',
   'onDownloadProgress',
   'onUploadProgress',
   'parseJson',
   'percent',
   'prefixUrl',
+  'response',
+  'retry',
   'retryCount',
+  'searchParams',
   'statusCodes',
   'stringifyJson',
   'throwHttpErrors',
+  'timeout',
   'totalBytes',
   'transferredBytes',
 ];

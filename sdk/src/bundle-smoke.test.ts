@@ -156,6 +156,25 @@ describe('built bundle', () => {
     expect(allEvents(collector.batches()).find((event) => event.type === 'idle')?.data).toEqual({ idleTimeoutMs: 3000 });
   }, 10_000);
 
+  it('retries server failure once', async () => {
+    await collector.close();
+    let replies = 0;
+    collector = await startTestCollector((batch) =>
+      replies++ === 0 ? { status: 500, body: { code: 'internal_error', message: 'broken' } } : acceptBatch(batch),
+    );
+    runBundle({
+      [attributeOf('appId')]: 'shop',
+      [attributeOf('endpoint')]: collector.endpoint,
+      [attributeOf('flushIntervalMs')]: '100',
+    });
+
+    await waitUntil(() => collector.batches().length >= 2);
+    const [failed, retried] = collector.requests.filter((request) => request.method === 'POST');
+
+    // ky resends the same body, with the same `sentAt`, while a later flush would pack a new one.
+    expect(retried?.body).toBe(failed?.body);
+  });
+
   it('applies state from stream', async () => {
     vi.stubGlobal('EventSource', TestEventSource);
     await collector.close();
