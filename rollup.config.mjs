@@ -118,7 +118,7 @@ const minify = {
   ecma: 2020,
   module: true,
   toplevel: true,
-  compress: { passes: 5, unsafe: true, unsafe_arrows: true, unsafe_methods: true, pure_getters: true },
+  compress: { passes: 5, unsafe: true, pure_getters: true, hoist_funs: true },
   mangle: { properties: { builtins: true, regex: new RegExp(`^(?:_\\w+|${[...INTERNAL_PROPERTIES, ...KY_PROPERTIES].join('|')})$`) } },
   format: { comments: false },
 };
