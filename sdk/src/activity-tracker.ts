@@ -1,4 +1,5 @@
 import type { ActivityKind } from '../../shared/src/index.js';
+import { listen } from './listen.js';
 
 /** Inputs of one kind closer together than this are counted once, in ms. */
 export const THROTTLE_MS = 200;
@@ -61,12 +62,7 @@ export function trackActivity(events: ActivityEvents): ActivityTracker {
   };
   // Capturing on window receives input even when the page stops its propagation.
   const options = { capture: true, passive: true };
-  const listeners = INPUT_EVENTS.map(([type, kind]) => {
-    const listener = () => count(kind);
-    addEventListener(type, listener, options);
-
-    return () => removeEventListener(type, listener, options);
-  });
+  const listeners = INPUT_EVENTS.map(([type, kind]) => listen(window, type, () => count(kind), options));
 
   return {
     drain,

@@ -1,5 +1,6 @@
 import { packBatches, type PackedBatch } from './batches.js';
 import type { EventQueue, QueuedEvent } from './event-queue.js';
+import { listen } from './listen.js';
 import type { ResolvedOptions } from './options.js';
 import { BATCH_CONTENT_TYPE, postBody, type SendResult } from './transport.js';
 import { local, readJson, writeJson } from './web-storage.js';
@@ -100,7 +101,7 @@ export function startDelivery(
     void flush();
   };
   const timer = setInterval(() => void flush(), options.flushIntervalMs);
-  addEventListener('online', onOnline);
+  const stopListening = listen(window, 'online', onOnline);
 
   return {
     flush,
@@ -125,7 +126,7 @@ export function startDelivery(
     },
     stop() {
       clearInterval(timer);
-      removeEventListener('online', onOnline);
+      stopListening();
     },
   };
 }

@@ -1,3 +1,5 @@
+import { listen } from './listen.js';
+
 /** Maximum wait between two comparisons of the idle deadline with the clock, in ms. */
 export const CHECK_INTERVAL_MS = 1000;
 
@@ -72,7 +74,7 @@ export function startIdleTimer(events: IdleTimerEvents): IdleTimer {
     clearTimeout(timer);
     timer = setTimeout(check, delayMs);
   };
-  document.addEventListener('visibilitychange', check);
+  const stopListening = listen(document, 'visibilitychange', check);
   timer = setTimeout(check, CHECK_INTERVAL_MS);
 
   return {
@@ -84,7 +86,7 @@ export function startIdleTimer(events: IdleTimerEvents): IdleTimer {
     stop() {
       isStopped = true;
       clearTimeout(timer);
-      document.removeEventListener('visibilitychange', check);
+      stopListening();
     },
   };
 }

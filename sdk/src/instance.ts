@@ -4,6 +4,7 @@ import { choiceKey, forgetStoredIds, isTrackingAllowed } from './consent.js';
 import { ProcessSessionsError } from './errors.js';
 import { createEmitter } from './emitter.js';
 import { createEventQueue } from './event-queue.js';
+import { listen } from './listen.js';
 import type { ResolvedOptions } from './options.js';
 import { detachTracker, leavePage } from './page-lifecycle.js';
 import { enqueue, isLive, type TrackerContext } from './tracker-context.js';
@@ -55,11 +56,11 @@ export function createInstance(options: ResolvedOptions): ProcessSessions {
     if (isTrackingAllowed(options, hasConsent)) start();
     else if (ctx) turnOff();
   };
+  const stopListening = listen(window, 'storage', onStorage);
   const stop = () => {
     isStopped = true;
-    removeEventListener('storage', onStorage);
+    stopListening();
   };
-  addEventListener('storage', onStorage);
   start();
 
   return {

@@ -1,4 +1,5 @@
 import { joinElection } from './leader-duties.js';
+import { listen } from './listen.js';
 import { enqueue, isLive, type TrackerContext } from './tracker-context.js';
 
 /**
@@ -23,15 +24,13 @@ export function watchPageLifecycle(ctx: TrackerContext): () => void {
     if (isLive(ctx)) enqueue(ctx, 'tab_opened', { tabs: ctx.tabRegistry.count() });
   };
 
-  addEventListener('pagehide', onPageHide);
-  addEventListener('pageshow', onPageShow);
-  document.addEventListener('visibilitychange', onVisibility);
+  const removers = [
+    listen(window, 'pagehide', onPageHide),
+    listen(window, 'pageshow', onPageShow),
+    listen(document, 'visibilitychange', onVisibility),
+  ];
 
-  return () => {
-    removeEventListener('pagehide', onPageHide);
-    removeEventListener('pageshow', onPageShow);
-    document.removeEventListener('visibilitychange', onVisibility);
-  };
+  return () => removers.forEach((remove) => remove());
 }
 
 /**

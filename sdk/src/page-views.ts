@@ -1,3 +1,5 @@
+import { listen } from './listen.js';
+
 /**
  * Calls `onNavigate` after `history.pushState` and on `popstate`, which is how single-page
  * apps change pages; returns the function that stops watching.
@@ -10,11 +12,11 @@ export function watchNavigation(onNavigate: () => void): () => void {
   };
 
   history.pushState = patched;
-  addEventListener('popstate', onNavigate);
+  const stopListening = listen(window, 'popstate', onNavigate);
 
   return () => {
     // Another script may have wrapped pushState after us; unwrapping then would drop its wrapper.
     if (history.pushState === patched) history.pushState = original;
-    removeEventListener('popstate', onNavigate);
+    stopListening();
   };
 }

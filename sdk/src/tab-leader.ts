@@ -1,3 +1,4 @@
+import { listen } from './listen.js';
 import { local, readJson, writeJson } from './web-storage.js';
 
 /** How often the fallback lease is renewed or claimed, in ms. */
@@ -71,12 +72,12 @@ function leaseLeader(name: string, instanceId: string, onChange: (isLeader: bool
     if (event.key === name) renew();
   };
   const timer = setInterval(renew, LEASE_RENEW_MS);
-  addEventListener('storage', onStorage);
+  const stopListening = listen(window, 'storage', onStorage);
   renew();
 
   return () => {
     clearInterval(timer);
-    removeEventListener('storage', onStorage);
+    stopListening();
     if (readJson<Lease>(local, name)?.owner === instanceId) writeJson(local, name, undefined);
     if (isLeader) onChange((isLeader = false));
   };
