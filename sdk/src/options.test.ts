@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ProcessSessionsError } from './errors.js';
-import { resolveOptions, type ProcessSessionsOptions } from './options.js';
+import { isInRange, resolveOptions, type ProcessSessionsOptions } from './options.js';
 
 const base: ProcessSessionsOptions = { endpoint: 'https://collect.example.com/', appId: 'shop' };
 
@@ -79,5 +79,22 @@ describe('resolveOptions', () => {
 
   it('resolves relative endpoint', () => {
     expect(resolveOptions({ ...base, endpoint: '/collect/' }).endpoint).toBe(`${location.origin}/collect`);
+  });
+});
+
+describe('isInRange', () => {
+  it('accepts integers within bounds', () => {
+    expect(isInRange('idleTimeoutMs', 1000)).toBe(true);
+    expect(isInRange('idleTimeoutMs', 604_800_000)).toBe(true);
+    expect(isInRange('warningMs', 0)).toBe(true);
+  });
+
+  it('rejects values outside bounds', () => {
+    expect(isInRange('idleTimeoutMs', 999)).toBe(false);
+    expect(isInRange('idleTimeoutMs', 604_800_001)).toBe(false);
+    expect(isInRange('warningMs', -1)).toBe(false);
+    expect(isInRange('heartbeatMs', 1500.5)).toBe(false);
+    expect(isInRange('heartbeatMs', '2000')).toBe(false);
+    expect(isInRange('heartbeatMs', undefined)).toBe(false);
   });
 });

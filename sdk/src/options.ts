@@ -42,6 +42,13 @@ export const OPTION_RANGES = {
   maxBatchSize: [1, MAX_EVENTS_PER_BATCH],
 } as const;
 
+/** Tells whether `value` is an integer in the allowed range of numeric option `name`. */
+export function isInRange(name: keyof typeof OPTION_RANGES, value: unknown): value is number {
+  const [min, max] = OPTION_RANGES[name];
+
+  return Number.isInteger(value) && (value as number) >= min && (value as number) <= max;
+}
+
 /** Defaults of the optional options; `warningMs` depends on `idleTimeoutMs` and is set apart. */
 const DEFAULTS = {
   idleTimeoutMs: 1_800_000,
@@ -89,7 +96,7 @@ export function resolveOptions(input: ProcessSessionsOptions): ResolvedOptions {
 function checkOption(name: string, value: unknown): string | undefined {
   if (name in OPTION_RANGES) {
     const [min, max] = OPTION_RANGES[name as keyof typeof OPTION_RANGES];
-    const isValid = Number.isInteger(value) && (value as number) >= min && (value as number) <= max;
+    const isValid = isInRange(name as keyof typeof OPTION_RANGES, value);
 
     return isValid ? undefined : `must be an integer between ${min} and ${max}`;
   }

@@ -1,6 +1,6 @@
 import type { SessionPolicy, SessionState } from '../../shared/src/index.js';
 import { createId } from './ids.js';
-import { OPTION_RANGES } from './options.js';
+import { isInRange } from './options.js';
 import { isLiveSession, type SessionEndReason, type SessionRecord } from './session-store.js';
 import { enqueue, isLive, type TrackerContext } from './tracker-context.js';
 import { local, readJson, writeJson } from './web-storage.js';
@@ -152,9 +152,8 @@ export function applyPolicy(ctx: TrackerContext, policy: Partial<SessionPolicy> 
   const next = { ...ctx.timing };
   for (const name of ['idleTimeoutMs', 'warningMs', 'heartbeatMs'] as const) {
     const value = policy[name];
-    const [min, max] = OPTION_RANGES[name];
 
-    if (Number.isInteger(value) && value! >= min && value! <= max) next[name] = value!;
+    if (isInRange(name, value)) next[name] = value;
   }
   if (next.warningMs >= next.idleTimeoutMs) next.warningMs = Math.floor(next.idleTimeoutMs / 2);
   if (JSON.stringify(next) === JSON.stringify(ctx.timing)) return;
