@@ -137,7 +137,7 @@ async function endTracker(ctx: TrackerContext) {
   if (id && isLive(ctx)) {
     enqueue(ctx, 'session_end', { reason: 'logout' });
     ctx.store.update(id, { endReason: 'logout' });
-    ctx.channel.post({ t: 'end', id, reason: 'logout', from: ctx.instanceId });
+    ctx.channel.post({ t: 'end', id, reason: 'logout' });
     ctx.endReason = 'logout';
   }
   detachTracker(ctx);

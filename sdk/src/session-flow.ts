@@ -31,7 +31,7 @@ export function beginSession(ctx: TrackerContext, now: number): void {
   // NOTE: two tabs that begin a session at the same moment both write here. The last write
   // wins and the other tab adopts it, so the collector later ends the losing session as idle.
   ctx.store.write(record);
-  ctx.channel.post({ t: 'session', record, from: ctx.instanceId });
+  ctx.channel.post({ t: 'session', record });
   enterSession(ctx, record, true, idleMs);
 
   enqueue(ctx, 'session_start', { tabs: ctx.tabRegistry.count() }, now);
@@ -78,7 +78,7 @@ export function endSession(ctx: TrackerContext, reason: SessionEndReason, relay:
   ctx.state = reason === 'idle' ? 'idle' : 'terminated';
   ctx.endReason = reason;
   ctx.store.update(id, { endReason: reason });
-  if (relay) ctx.channel.post({ t: 'end', id, reason, from: ctx.instanceId });
+  if (relay) ctx.channel.post({ t: 'end', id, reason });
   ctx.refresh();
 
   ctx.emitter.emit('terminated', { sessionId: id, reason });

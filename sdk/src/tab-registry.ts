@@ -46,7 +46,7 @@ export function createTabRegistry(
   const since = Date.now();
 
   // Every presence message carries `since`, although only `hello` needs it.
-  const post = (t: 'hello' | 'here' | 'ping' | 'bye') => channel.post({ t, tab: tabId, since, from: instanceId });
+  const post = (t: 'hello' | 'here' | 'ping' | 'bye') => channel.post({ t, tab: tabId, since });
   const rename = () => {
     tabId = createId();
     writeJson(session, key, tabId);

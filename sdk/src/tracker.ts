@@ -51,14 +51,14 @@ export function buildTracker(options: ResolvedOptions, emitter: Emitter<TrackerE
     log,
   } as Partial<TrackerContext> as TrackerContext;
 
-  ctx.channel = openChannel(options.appId, (message) => handleTabMessage(ctx, message));
+  ctx.channel = openChannel(options.appId, ctx.instanceId, (message) => handleTabMessage(ctx, message));
   ctx.tabRegistry = createTabRegistry(options.appId, ctx.instanceId, ctx.channel, {
     // Heartbeats carry the count to the collector.
     onCount: (tabs) => ctx.emitter.emit('tabs', { tabs }),
   });
   ctx.delivery = startDelivery(options, ctx.store.clientId, ctx.queue, {
     onResult: (result, sessionId) => handleResult(ctx, result, sessionId),
-    onSent: (ids) => ctx.channel.post({ t: 'sent', ids, from: ctx.instanceId }),
+    onSent: (ids) => ctx.channel.post({ t: 'sent', ids }),
     isLeader: () => ctx.isLeader,
   });
   ctx.idle = startIdleTimer({
@@ -130,7 +130,7 @@ function recordInput(ctx: TrackerContext, at: number) {
   if (at - ctx.lastSharedAt >= SHARE_INTERVAL_MS) {
     ctx.lastSharedAt = at;
     ctx.store.update(sessionId, { lastActivityAt: at });
-    ctx.channel.post({ t: 'act', id: sessionId, at, from: ctx.instanceId });
+    ctx.channel.post({ t: 'act', id: sessionId, at });
   }
   if (ctx.state === 'warning') ctx.idle.check();
 }
