@@ -1,8 +1,8 @@
 import type { ResolvedOptions } from './options.js';
-import { local, readJson, session, writeJson } from './web-storage.js';
+import { appKey, local, readJson, session, writeJson } from './web-storage.js';
 
 /** The localStorage key of the user's stored choice, "in" or "out", for app `appId`. */
-export const choiceKey = (appId: string) => `ps:${appId}:consent`;
+export const choiceKey = (appId: string) => appKey(appId, 'consent');
 
 /**
  * Tells whether this page may track: the user's stored choice decides when there is one.
@@ -24,6 +24,6 @@ export function isTrackingAllowed(options: ResolvedOptions, hasConsent: boolean)
 
 /** Deletes the ids and state the SDK keeps in web storage for app `appId`, except the choice. */
 export function forgetStoredIds(appId: string): void {
-  for (const name of ['session', 'client', 'backoff', 'leader', 'policy']) writeJson(local, `ps:${appId}:${name}`, undefined);
-  writeJson(session, `ps:${appId}:tab`, undefined);
+  for (const name of ['session', 'client', 'backoff', 'leader', 'policy']) writeJson(local, appKey(appId, name), undefined);
+  writeJson(session, appKey(appId, 'tab'), undefined);
 }

@@ -3,7 +3,7 @@ import type { EventQueue, QueuedEvent } from './event-queue.js';
 import { listen } from './listen.js';
 import type { ResolvedOptions } from './options.js';
 import { BATCH_CONTENT_TYPE, postBody, type SendResult } from './transport.js';
-import { local, readJson, writeJson } from './web-storage.js';
+import { appKey, local, readJson, writeJson } from './web-storage.js';
 
 /** Maximum pause between flushes after repeated failures, before jitter, in ms. */
 const MAX_BACKOFF_MS = 300_000;
@@ -44,7 +44,7 @@ export function startDelivery(
 ): Delivery {
   const { appId, endpoint, maxBatchSize } = options;
   // Tabs share the backoff, so that all of them wait out a failure or a Retry-After.
-  const backoffKey = `ps:${appId}:backoff`;
+  const backoffKey = appKey(appId, 'backoff');
   let backoff = { retryAt: 0, failures: 0 };
   let sending: Promise<void> | undefined;
 
@@ -87,7 +87,7 @@ export function startDelivery(
     if (Date.now() < readBackoff().retryAt) return;
     if (!queue.isShared()) return send(queue.own());
     if (!locks) return events.isLeader() ? send(await queue.readAll()) : undefined;
-    await locks.request(`ps:${appId}:flush`, { ifAvailable: true }, async (lock) => {
+    await locks.request(appKey(appId, 'flush'), { ifAvailable: true }, async (lock) => {
       if (lock) await send(await queue.readAll());
     });
   };

@@ -3,7 +3,7 @@ import { createId } from './ids.js';
 import { isInRange } from './options.js';
 import { isLiveSession, type SessionEndReason, type SessionRecord } from './session-store.js';
 import { enqueue, isLive, type TrackerContext } from './tracker-context.js';
-import { local, readJson, writeJson } from './web-storage.js';
+import { appKey, local, readJson, writeJson } from './web-storage.js';
 
 /** End reasons after which the next input does not start a new session by itself. */
 const FINAL_REASONS: (SessionEndReason | null)[] = ['evicted', 'disabled', 'session_limit', 'logout'];
@@ -113,7 +113,7 @@ export function syncSharedSession(ctx: TrackerContext): void {
   const stored = ctx.store.read();
   const now = Date.now();
 
-  applyPolicy(ctx, readJson(local, `ps:${ctx.options.appId}:policy`));
+  applyPolicy(ctx, readJson(local, appKey(ctx.options.appId, 'policy')));
   if (!stored) return;
   if (stored.id === ctx.session?.id) {
     if (!isLive(ctx)) return;
@@ -159,7 +159,7 @@ export function applyPolicy(ctx: TrackerContext, policy: Partial<SessionPolicy> 
   if (JSON.stringify(next) === JSON.stringify(ctx.timing)) return;
 
   Object.assign(ctx.timing, next);
-  writeJson(local, `ps:${ctx.options.appId}:policy`, next);
+  writeJson(local, appKey(ctx.options.appId, 'policy'), next);
   ctx.log('collector policy applied', next);
   ctx.refresh();
 }

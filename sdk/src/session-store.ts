@@ -1,6 +1,6 @@
 import type { EndReason } from '../../shared/src/index.js';
 import { createId } from './ids.js';
-import { local, readJson, readOrCreateId, writeJson } from './web-storage.js';
+import { appKey, local, readJson, readOrCreateId, writeJson } from './web-storage.js';
 
 /** Why this tab's session is over: a collector end reason, or the collector's session limit. */
 export type SessionEndReason = EndReason | 'session_limit';
@@ -38,7 +38,7 @@ export interface SessionStore {
 
 /** Creates the store of app `appId`. */
 export function createSessionStore(appId: string): SessionStore {
-  const key = `ps:${appId}:session`;
+  const key = appKey(appId, 'session');
   let fallback: SessionRecord | undefined;
 
   const read = () => {
@@ -60,7 +60,7 @@ export function createSessionStore(appId: string): SessionStore {
       if (record?.id !== id || record.endReason) return;
       write({ ...record, ...change, lastActivityAt: Math.max(record.lastActivityAt, change.lastActivityAt ?? 0) });
     },
-    clientId: readOrCreateId(local, `ps:${appId}:client`, createId),
+    clientId: readOrCreateId(local, appKey(appId, 'client'), createId),
   };
 }
 

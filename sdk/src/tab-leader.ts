@@ -1,5 +1,5 @@
 import { listen } from './listen.js';
-import { local, readJson, writeJson } from './web-storage.js';
+import { appKey, local, readJson, writeJson } from './web-storage.js';
 
 /** How often the fallback lease is renewed or claimed, in ms. */
 const LEASE_RENEW_MS = 2000;
@@ -21,7 +21,7 @@ export function electLeader(
   instanceId: string,
   onChange: (isLeader: boolean) => void,
 ): () => void {
-  const name = `ps:${appId}:leader`;
+  const name = appKey(appId, 'leader');
   const locks = typeof navigator === 'undefined' ? undefined : navigator.locks;
 
   return locks ? lockLeader(locks, name, onChange) : leaseLeader(name, instanceId, onChange);

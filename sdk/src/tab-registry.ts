@@ -1,6 +1,6 @@
 import type { TabChannel, TabMessage } from './channel.js';
 import { createId } from './ids.js';
-import { readOrCreateId, session, writeJson } from './web-storage.js';
+import { appKey, readOrCreateId, session, writeJson } from './web-storage.js';
 
 /** Interval of the presence `ping` each tab posts, in ms. */
 const PING_MS = 20_000;
@@ -38,7 +38,7 @@ export function createTabRegistry(
   channel: TabChannel,
   events: TabRegistryEvents,
 ): TabRegistry {
-  const key = `ps:${appId}:tab`;
+  const key = appKey(appId, 'tab');
   const others = new Map<string, number>();
   let tabId = readOrCreateId(session, key, createId);
   let timer: ReturnType<typeof setInterval> | undefined;

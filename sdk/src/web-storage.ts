@@ -36,6 +36,9 @@ export function readOrCreateId(storage: () => Storage, key: string, create: () =
   return id;
 }
 
+/** Returns `ps:<appId>:<name>`, the key of `name` for app `appId` in web storage and Web Locks. */
+export const appKey = (appId: string, name: string) => `ps:${appId}:${name}`;
+
 /** The profile-wide store, shared by every tab of the origin. */
 export const local = () => localStorage;
 
