@@ -5,7 +5,8 @@
  * and the growth from the first minute to the last. Every load stops by
  * itself after its duration.
  *
- * Run alone: `npx tsx scripts/bench/soak.ts [minutes]` (default 10).
+ * Run alone: `npx tsx scripts/bench/soak.ts [minutes] [DuckDB memory limit]` (defaults 10
+ * and 256MB).
  */
 import autocannon from 'autocannon';
 import { randomUUID } from 'node:crypto';
@@ -278,5 +279,11 @@ export function printSoak(result: SoakResult, log: (line: string) => void = cons
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
   const minutes = Number(process.argv[2] ?? 10);
-  printSoak(await runSoak({ durationMs: Math.round(minutes * MINUTE_MS) }));
+  const duckdbMemoryLimit = process.argv[3];
+  printSoak(
+    await runSoak({
+      durationMs: Math.round(minutes * MINUTE_MS),
+      ...(duckdbMemoryLimit === undefined ? {} : { duckdbMemoryLimit }),
+    }),
+  );
 }
