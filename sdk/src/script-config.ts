@@ -1,6 +1,6 @@
 import { ProcessSessionsError } from './errors.js';
-import { init } from './index.js';
-import { OPTION_NAMES, type ProcessSessionsOptions } from './options.js';
+import { createInstance } from './instance.js';
+import { OPTION_NAMES, resolveOptions, type ProcessSessionsOptions } from './options.js';
 import type { ProcessSessions } from './types.js';
 
 declare global {
@@ -63,7 +63,8 @@ export function startFromScript(script: HTMLOrSVGScriptElement | null): ProcessS
   }
 
   try {
-    window.processSessions = init(readScriptOptions(script));
+    // init() would also check for a browser window, which a script tag always runs in.
+    window.processSessions = createInstance(resolveOptions(readScriptOptions(script)));
 
     return window.processSessions;
   } catch (error) {
