@@ -130,6 +130,7 @@ describe('GET /v1/analytics/summary', () => {
       ['?from=yesterday', /^Query parameter from must be epoch milliseconds or an ISO 8601 date/],
       ['?to=2024-13-45', /^Query parameter to must be/],
       [`?from=${T0}&to=${T0}`, /^Query parameter from must be before to/],
+      ['?form=2023-11-14', /^Query parameter form is not supported; use from and to$/],
     ];
 
     for (const [query, message] of cases) {

@@ -27,7 +27,8 @@ const instantSchema = z.string().transform((raw, ctx) => {
   return z.NEVER;
 });
 
-const summaryQuerySchema = z.object({
+/** Query of the summary; unknown names are rejected so that a typo does not pass silently. */
+const summaryQuerySchema = z.strictObject({
   from: instantSchema
     .optional()
     .describe('Start: epoch ms or ISO 8601. Default: 7 days before to.'),
@@ -50,13 +51,24 @@ export function registerAnalyticsRoute(
     query: summaryQuerySchema,
     responses: {
       200: { description: 'The summary as JSON numbers' },
-      400: { description: 'invalid_query: from or to is invalid', schema: errorBodySchema },
+      400: {
+        description: 'invalid_query: from or to is invalid, or a parameter is unknown',
+        schema: errorBodySchema,
+      },
     },
   });
 
   app.get('/v1/analytics/summary', async (c) => {
     const result = summaryQuerySchema.safeParse(c.req.query());
     if (!result.success) {
+      const unknown = result.error.issues.find((issue) => issue.code === 'unrecognized_keys');
+      if (unknown) {
+        const name = unknown.keys[0] ?? '(unknown)';
+        const message = `Query parameter ${name} is not supported; use from and to`;
+        return sendError(c, 400, 'invalid_query', message, {
+          issues: [{ path: [name], message: 'is not supported' }],
+        });
+      }
       const issues = toIssues(result.error);
       const first = issues[0]!;
       const message = `Query parameter ${formatPath(first.path)} ${first.message}`;
