@@ -22,7 +22,7 @@ export function electLeader(
   onChange: (isLeader: boolean) => void,
 ): () => void {
   const name = appKey(appId, 'leader');
-  const locks = typeof navigator === 'undefined' ? undefined : navigator.locks;
+  const { locks } = navigator;
 
   return locks ? lockLeader(locks, name, onChange) : leaseLeader(name, instanceId, onChange);
 }
