@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   batchReplySchema,
   errorBodySchema,
+  type SessionEventInput,
   type SessionState,
 } from '../../shared/src/index.js';
 import {
@@ -128,6 +129,43 @@ describe('ingest enforcement', () => {
     await fromTab('tab-00000002', 'event-0004', T0 + MINUTE + 20_000);
     const retry = await fromTab('tab-00000003', 'event-0005', T0 + MINUTE + 21_000);
     expect(batchReplySchema.parse(await retry.json()).accepted).toBe(1);
+  });
+
+  it('closed tab frees its slot', async () => {
+    const fromTab = (tabId: string, events: SessionEventInput[]) =>
+      postBatch(collector.app, batchOf(events, { tabId }));
+    const closed: SessionEventInput = {
+      id: 'close-0002',
+      type: 'tab_closed',
+      ts: T0 + 1500,
+      data: { tabs: 1 },
+    };
+
+    await fromTab('tab-00000002', [activity('event-0002', T0 + 1000)]);
+    await fromTab('tab-00000002', [closed]);
+    const third = await fromTab('tab-00000003', [activity('event-0003', T0 + 2000)]);
+    const reopened = await fromTab('tab-00000002', [activity('event-0004', T0 + 3000)]);
+
+    expect(batchReplySchema.parse(await third.json()).accepted).toBe(1);
+    const rejected = batchReplySchema.parse(await reopened.json());
+    expect(rejected.accepted).toBe(0);
+    expect(rejected.rejected).toMatchObject([{ id: 'event-0004', code: 'session_limit' }]);
+  });
+
+  it('tab events after tab_closed keep slot', async () => {
+    const fromTab = (tabId: string, events: SessionEventInput[]) =>
+      postBatch(collector.app, batchOf(events, { tabId }));
+    const closed: SessionEventInput = {
+      id: 'close-0002',
+      type: 'tab_closed',
+      ts: T0 + 1500,
+      data: { tabs: 1 },
+    };
+
+    await fromTab('tab-00000002', [closed, activity('event-0002', T0 + 2000)]);
+    const third = await fromTab('tab-00000003', [activity('event-0003', T0 + 2500)]);
+
+    expect(batchReplySchema.parse(await third.json()).accepted).toBe(0);
   });
 
   it('automatic ends audited with actor', async () => {

@@ -11,7 +11,7 @@ import {
 } from './session-ending.js';
 import { applyBatch, type BatchOutcome, createSessionRow, expireSession } from './session-rules.js';
 import type { SessionRow, WriteView } from './storage/index.js';
-import { admitTab, rejectTab } from './tab-limit.js';
+import { admitTab, rejectTab, releaseClosedTab } from './tab-limit.js';
 
 /** What `planBatch` decided for one batch, one variant per HTTP outcome. */
 export type IngestPlan =
@@ -102,6 +102,7 @@ export function planBatch(view: WriteView, batch: Batch, context: PlanContext): 
   }
 
   const outcome = applyBatch(row, batch, receivedAt, (id) => view.hasEvent(id));
+  releaseClosedTab(row, batch);
   // Events may be old (an upload delayed while offline), so the limits are checked against
   // server time too.
   if (expireSession(row, receivedAt)) outcome.hasEnded = true;

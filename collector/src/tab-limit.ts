@@ -3,13 +3,10 @@ import type { SessionRow } from './storage/index.js';
 
 /**
  * Records that the batch's tab is open and returns whether the session may
- * take it. A tab counts as open until it sends nothing for `staleAfterMs`.
- * With `maxTabs` null every tab is taken. A tab already counted is always
- * taken, so a limit lowered while tabs are open never cuts off one of them.
- *
- * NOTE: `tab_closed` does not free a slot, because the SDK's leader also
- * sends it, under its own tab id, for other tabs. So a closed tab holds its
- * slot for `staleAfterMs`, and an open tab silent for that long loses it.
+ * take it. A tab counts as open until it sends nothing for `staleAfterMs` or
+ * reports itself closed (`releaseClosedTab`). With `maxTabs` null every tab
+ * is taken. A tab already counted is always taken, so a limit lowered while
+ * tabs are open never cuts off one of them.
  */
 export function admitTab(
   row: SessionRow,
@@ -33,6 +30,19 @@ export function admitTab(
   // Replaced, never mutated, because rows are copied shallowly.
   row.tabLastSeen = open;
   return true;
+}
+
+/**
+ * Frees the slot of the batch's tab when the batch ends with `tab_closed`. The
+ * SDK sends a tab's events under that tab's id, also when another tab delivers
+ * them from the shared queue, and a page restored from the back-forward cache
+ * sends events after its `tab_closed`, which take a slot again.
+ */
+export function releaseClosedTab(row: SessionRow, batch: Batch): void {
+  if (batch.events.at(-1)?.type !== 'tab_closed') return;
+
+  const { [batch.tabId]: _closed, ...open } = row.tabLastSeen;
+  row.tabLastSeen = open;
 }
 
 /** Returns the rejections of every event of a batch whose tab the session did not take. */
