@@ -15,8 +15,9 @@ const typescript = () => esbuild({ target: 'es2022', tsconfig: 'tsconfig.json' }
  * nor by idb-keyval, because the npm build must read what the script-tag build stores and
  * posts. ky uses `options` too, on HTTPError and hook arguments, which only the bundle reads.
  * Terser shortens these names even where a DOM interface has a property of that name, such
- * as `store` or `reset`, so no code in the bundle may use one of them on a DOM or built-in
- * object. The built-bundle test in sdk/src/bundle-smoke.test.ts checks the result.
+ * as `store` or `reset`. So no code in the bundle may use one of them on a DOM or built-in
+ * object, and `guardShortNames` fails the build on such a use on a browser global. The
+ * built-bundle test in sdk/src/bundle-smoke.test.ts checks the result.
  */
 const INTERNAL_PROPERTIES = [
   'activity',
@@ -123,11 +124,47 @@ const minify = {
   format: { comments: false },
 };
 
+/** Globals whose members the bundle reads, such as `console.info`, checked by `guardShortNames`. */
+const BROWSER_GLOBALS = [
+  'console',
+  'document',
+  'globalThis',
+  'history',
+  'JSON',
+  'location',
+  'Math',
+  'navigator',
+  'Object',
+  'window',
+];
+
+/**
+ * Fails the script-tag build when it reads a shortened name on a browser global, such as
+ * `console.log`, because terser would rename that member too and break the call. Members of
+ * other DOM objects are not checked.
+ */
+function guardShortNames() {
+  const names = [...INTERNAL_PROPERTIES, ...KY_PROPERTIES].join('|');
+  const pattern = new RegExp(`\\b(?:${BROWSER_GLOBALS.join('|')})\\??\\.(${names})\\b`);
+
+  return {
+    name: 'guard-short-names',
+    renderChunk(code) {
+      const match = pattern.exec(code);
+      if (match) {
+        this.error(`${match[0]} would be renamed: remove '${match[1]}' from INTERNAL_PROPERTIES or KY_PROPERTIES`);
+      }
+
+      return null;
+    },
+  };
+}
+
 /** Builds the SDK: ky and idb-keyval are bundled, so the package has no runtime dependencies. */
 export default [
   {
     input: 'sdk/src/script-tag.ts',
-    output: { file: 'sdk/dist/process-sessions.iife.js', format: 'iife', plugins: [terser(minify)] },
+    output: { file: 'sdk/dist/process-sessions.iife.js', format: 'iife', plugins: [guardShortNames(), terser(minify)] },
     plugins: [nodeResolve({ browser: true }), typescript()],
   },
   {
