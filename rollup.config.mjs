@@ -114,12 +114,13 @@ const KY_PROPERTIES = [
 /**
  * Terser options of the script-tag build. The `_` pattern matches ky's private members, and
  * `builtins` lets terser shorten listed names that its list of DOM properties reserves.
+ * Three compress passes gzip smaller than five for this bundle, as `npm run size` measured.
  */
 const minify = {
   ecma: 2020,
   module: true,
   toplevel: true,
-  compress: { passes: 5, unsafe: true, pure_getters: true, hoist_funs: true },
+  compress: { passes: 3, unsafe: true, pure_getters: true, hoist_funs: true },
   mangle: { properties: { builtins: true, regex: new RegExp(`^(?:_\\w+|${[...INTERNAL_PROPERTIES, ...KY_PROPERTIES].join('|')})$`) } },
   format: { comments: false },
 };
