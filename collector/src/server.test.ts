@@ -206,10 +206,12 @@ function sendRaw(port: number, text: string, limitMs: number): Promise<string> {
 describe('startServer request timeout', () => {
   let dir: string;
   let server: RunningServer;
+  let logLines: string[];
 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'collector-timeout-'));
-    const { logger } = createMemoryLogger();
+    const { logger, lines } = createMemoryLogger();
+    logLines = lines;
     const config = testConfig(dir, { REQUEST_TIMEOUT_MS: '1000' });
     server = await startServer(config, { logger, pingIntervalMs: 50 });
   });
@@ -225,12 +227,38 @@ describe('startServer request timeout', () => {
     const reply = await sendRaw(server.port, `${head}Content-Length: 100\r\n\r\n{"v":1`, 5_000);
 
     expect(reply).toMatch(/^HTTP\/1\.1 408 /);
+    expect(reply).toMatch(/\r\nContent-Type: application\/json\r\n/);
+    expect(JSON.parse(reply.split('\r\n\r\n')[1]!)).toEqual({
+      code: 'request_timeout',
+      message: 'Request timed out: send the headers within 1 s and the whole request within 1 s',
+    });
+    const logged = logLines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(logged).toContainEqual(
+      expect.objectContaining({ msg: 'client error', status: 408, code: 'request_timeout' }),
+    );
   });
 
   it('stalled headers get 408', async () => {
     const reply = await sendRaw(server.port, 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n', 5_000);
 
     expect(reply).toMatch(/^HTTP\/1\.1 408 /);
+    expect(reply).toContain('"code":"request_timeout"');
+  });
+
+  it('garbage request gets 400 JSON', async () => {
+    const reply = await sendRaw(server.port, 'HELLO\r\n\r\n', 5_000);
+
+    expect(reply).toMatch(/^HTTP\/1\.1 400 /);
+    expect(JSON.parse(reply.split('\r\n\r\n')[1]!)).toMatchObject({ code: 'bad_request' });
+  });
+
+  it('huge headers get 431 JSON', async () => {
+    const head = `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`;
+
+    const reply = await sendRaw(server.port, head, 5_000);
+
+    expect(reply).toMatch(/^HTTP\/1\.1 431 /);
+    expect(reply).toContain('"code":"headers_too_large"');
   });
 
   it('stream outlives request timeout', async () => {

@@ -7,6 +7,7 @@ import { startRetention } from './privacy/retention.js';
 import { SessionService } from './session-service.js';
 import { openStorage, type Storage } from './storage/index.js';
 import { StreamHub } from './stream-hub.js';
+import { createClientErrorListener } from './http/client-errors.js';
 import { startSweep } from './sweep.js';
 
 /** Time open connections get to finish after `close()` before they are cut, in ms. */
@@ -57,7 +58,7 @@ export async function startServer(
   let server: Server;
   let port: number;
   try {
-    ({ server, port } = await listen(app.fetch, config));
+    ({ server, port } = await listen(app.fetch, config, logger));
   } catch (error) {
     await storage.close();
     throw error;
@@ -81,18 +82,25 @@ export async function startServer(
 function listen(
   fetch: (request: Request) => Response | Promise<Response>,
   config: Config,
+  logger: Logger,
 ): Promise<{ server: Server; port: number }> {
+  const limits = {
+    headersTimeoutMs: Math.min(MAX_HEADERS_TIMEOUT_MS, config.requestTimeoutMs),
+    requestTimeoutMs: config.requestTimeoutMs,
+  };
+  const serverOptions = {
+    requestTimeout: limits.requestTimeoutMs,
+    headersTimeout: limits.headersTimeoutMs,
+    // Node checks both timeouts only at this interval, 30 s by default.
+    connectionsCheckingInterval: Math.min(1_000, config.requestTimeoutMs / 2),
+  };
+
   return new Promise((resolve, reject) => {
-    const serverOptions = {
-      requestTimeout: config.requestTimeoutMs,
-      headersTimeout: Math.min(MAX_HEADERS_TIMEOUT_MS, config.requestTimeoutMs),
-      // Node checks both timeouts only at this interval, 30 s by default.
-      connectionsCheckingInterval: Math.min(1_000, config.requestTimeoutMs / 2),
-    };
     const server = serve({ fetch, port: config.port, hostname: config.host, serverOptions }, (info) => {
       server.off('error', reject);
       resolve({ server, port: info.port });
     }) as Server;
+    server.on('clientError', createClientErrorListener(logger, limits));
     server.once('error', reject);
   });
 }

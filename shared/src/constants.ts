@@ -76,4 +76,7 @@ export const ERROR_CODES = [
   'invalid_request',
   'rate_limited',
   'internal_error',
+  'request_timeout',
+  'headers_too_large',
+  'bad_request',
 ] as const;
