@@ -129,6 +129,20 @@ describe('admin API', () => {
     expect((await collector.storage.getSession('session-0001'))?.endedAt).toBeNull();
   });
 
+  it('compressed body gets 415', async () => {
+    const response = await collector.app.request('/v1/admin/sessions/session-0001/terminate', {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json', 'content-encoding': 'br' },
+      body: JSON.stringify({ reason: 'test' }),
+    });
+
+    expect(response.status).toBe(415);
+    const body = errorBodySchema.parse(await response.json());
+    expect(body.code).toBe('unsupported_media_type');
+    expect(body.message).toContain('received br');
+    expect((await collector.storage.getSession('session-0001'))?.endedAt).toBeNull();
+  });
+
   it('token never logged', async () => {
     await collector.app.request('/v1/admin/sessions', { headers: auth });
     await collector.app.request('/v1/admin/sessions', { headers: { authorization: 'Bearer wrong-token-123456' } });

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import type { ApiDocs, OperationSpec } from './api-docs.js';
 import type { AppEnv } from './app-env.js';
 import { formatPath, sendError, toIssues } from './errors.js';
-import { bodyErrorMessage, readBodyText } from './read-body.js';
+import { bodyErrorMessage, readBodyText, unsupportedEncodingMessage } from './read-body.js';
 
 /** Maximum body of an admin request, in bytes. */
 export const MAX_ADMIN_BODY_BYTES = 16 * 1024;
@@ -64,6 +64,9 @@ async function readJsonBody(
   c: Context<AppEnv>,
   schema: z.ZodType,
 ): Promise<{ value: unknown } | Response> {
+  const encodingMessage = unsupportedEncodingMessage(c.req.raw);
+  if (encodingMessage) return sendError(c, 415, 'unsupported_media_type', encodingMessage);
+
   const body = await readBodyText(c.req.raw, MAX_ADMIN_BODY_BYTES);
   if (!body.isOk && body.reason === 'too_large') {
     const message = `Request body must be at most ${MAX_ADMIN_BODY_BYTES} bytes`;

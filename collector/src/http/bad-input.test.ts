@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   errorBodySchema,
@@ -102,6 +103,14 @@ const CASES: BadInputCase[] = [
     status: 415,
     code: 'unsupported_media_type',
     inMessage: 'charset=UTF-16',
+  },
+  {
+    name: 'gzip content encoding',
+    body: gzipSync(validText),
+    headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+    status: 415,
+    code: 'unsupported_media_type',
+    inMessage: 'Content-Encoding must be identity (an uncompressed body), received gzip',
   },
   // Bodies that are not JSON, or not a batch.
   {

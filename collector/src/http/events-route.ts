@@ -9,6 +9,7 @@ import { checkAppOrigin, type OriginRules } from './origins.js';
 import type { RateLimiter } from './rate-limiter.js';
 import { checkAppLimit } from './rate-limits.js';
 import { readEnvelope } from './read-batch.js';
+import { unsupportedEncodingMessage } from './read-body.js';
 
 const ACCEPTED_TYPES = ['application/json', 'text/plain'];
 
@@ -55,6 +56,9 @@ export function registerEventsRoute(app: Hono<AppEnv>, options: EventsRouteOptio
         `Content-Type must be application/json or text/plain (charset utf-8), received ${contentType?.slice(0, 128) ?? 'none'}`,
       );
     }
+
+    const encodingMessage = unsupportedEncodingMessage(c.req.raw);
+    if (encodingMessage) return sendError(c, 415, 'unsupported_media_type', encodingMessage);
 
     const envelope = await readEnvelope(c);
     if (envelope instanceof Response) return envelope;

@@ -60,3 +60,16 @@ export function bodyErrorMessage(reason: BodyFailure): string {
   if (reason === 'not_utf8') return 'Request body is not valid UTF-8';
   return 'Request body is too large';
 }
+
+/**
+ * Returns why a request's Content-Encoding cannot be read, or undefined for
+ * none or `identity`. The collector does not decompress bodies, so a
+ * compressed one would otherwise fail later as invalid UTF-8 or JSON.
+ */
+export function unsupportedEncodingMessage(request: Request): string | undefined {
+  const encoding = request.headers.get('content-encoding')?.trim().toLowerCase();
+  if (!encoding || encoding === 'identity') return undefined;
+
+  const received = encoding.slice(0, 64);
+  return `Content-Encoding must be identity (an uncompressed body), received ${received}`;
+}
