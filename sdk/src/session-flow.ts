@@ -150,7 +150,7 @@ export function applyPolicy(ctx: TrackerContext, policy: Partial<SessionPolicy> 
   if (!policy) return;
 
   const next = { ...ctx.timing };
-  for (const name of ['idleTimeoutMs', 'warningMs', 'heartbeatMs'] as const) {
+  for (const name of Object.keys(next) as (keyof typeof next)[]) {
     const value = policy[name];
 
     if (isInRange(name, value)) next[name] = value;

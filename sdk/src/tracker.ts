@@ -81,9 +81,7 @@ function readIdleInputs(ctx: TrackerContext) {
   syncSharedSession(ctx);
   if (!isLive(ctx)) return undefined;
 
-  const { idleTimeoutMs, warningMs } = ctx.timing;
-
-  return { lastActivityAt: ctx.lastActivityAt ?? Date.now(), idleTimeoutMs, warningMs };
+  return { ...ctx.timing, lastActivityAt: ctx.lastActivityAt ?? Date.now() };
 }
 
 /** Joins or begins the session and attaches the tracker to the page. */
