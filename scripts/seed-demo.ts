@@ -337,6 +337,11 @@ function drawProgress(progress: SeedProgress): void {
   );
 }
 
+const USAGE = `Usage: npm run seed-demo -- [--events 100000] [--database path] [--days 30] [--users N]
+
+Fills a collector database (default DATABASE_PATH or ./data/process-sessions.duckdb) with
+synthetic sessions. Stop the collector first: DuckDB lets one process open the file.`;
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -344,8 +349,14 @@ async function main(): Promise<void> {
       database: { type: 'string' },
       days: { type: 'string', default: '30' },
       users: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
   });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+
   const databasePath =
     values.database ?? process.env.DATABASE_PATH ?? './data/process-sessions.duckdb';
   const result = await seedDemo({
@@ -364,7 +375,13 @@ async function main(): Promise<void> {
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   main().catch((error: unknown) => {
-    process.stderr.write(`\nseed-demo failed: ${(error as Error).message}\n`);
+    const { message, code } = error as NodeJS.ErrnoException;
+    const hint = code?.startsWith('ERR_PARSE_ARGS')
+      ? `\n${USAGE}`
+      : /lock on file/.test(message)
+        ? '\nStop the collector that has the file open, then retry.'
+        : '';
+    process.stderr.write(`\nseed-demo failed: ${message}${hint}\n`);
     process.exit(1);
   });
 }
