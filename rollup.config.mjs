@@ -5,9 +5,9 @@ import esbuild from 'rollup-plugin-esbuild';
 
 /**
  * ES2022, because the bundled ky 1.9.1 already uses class fields, so an older target would
- * not widen browser support.
+ * not widen browser support. `options` adds esbuild settings, such as `minifySyntax`.
  */
-const typescript = () => esbuild({ target: 'es2022', tsconfig: 'tsconfig.json' });
+const typescript = (options = {}) => esbuild({ target: 'es2022', tsconfig: 'tsconfig.json', ...options });
 
 /**
  * Property names the script-tag build shortens. Each is used only between the SDK's own
@@ -166,7 +166,8 @@ export default [
   {
     input: 'sdk/src/script-tag.ts',
     output: { file: 'sdk/dist/process-sessions.iife.js', format: 'iife', plugins: [guardShortNames(), terser(minify)] },
-    plugins: [nodeResolve({ browser: true }), typescript()],
+    // esbuild's syntax minification before terser gzips smaller, and the npm build stays readable.
+    plugins: [nodeResolve({ browser: true }), typescript({ minifySyntax: true })],
   },
   {
     input: 'sdk/src/index.ts',
