@@ -62,7 +62,9 @@ function isWebUrl(value: string): boolean {
  * Both are converted to epoch milliseconds (UTC).
  */
 export const timestampSchema = z
-  .union([z.number().int().min(0).max(8.64e15), z.iso.datetime({ offset: true })])
+  .union([z.number().int().min(0).max(8.64e15), z.iso.datetime({ offset: true })], {
+    error: 'must be epoch milliseconds (a whole number) or an ISO 8601 date-time with an offset',
+  })
   .transform((value) => (typeof value === 'number' ? value : Date.parse(value)));
 
 /** Small flat property bags: at most 32 keys of strings, numbers, booleans or null. */

@@ -49,8 +49,8 @@ export const reportParamsSchema = z
       .describe(`Bucket size: ${REPORT_INTERVALS.join(' or ')}. Default: day.`),
     timeZone: z
       .string()
-      .min(1)
-      .max(64)
+      .min(1, 'must not be empty')
+      .max(64, 'must be at most 64 characters')
       .optional()
       .describe('IANA time zone of buckets and dates. Default: UTC.'),
     appId: appIdSchema.optional().describe('Only sessions of this app.'),

@@ -58,6 +58,7 @@ describe('analytics routes', () => {
       ['interval=week', 'interval', /must be one of hour, day/],
       ['interval=hour&from=2023-01-01&to=2023-06-01', 'interval', /at most 1000 buckets/],
       ['timeZone=Mars/Olympus', 'timeZone', /must be an IANA time zone/],
+      [`timeZone=${'x'.repeat(65)}`, 'timeZone', /^Query parameter timeZone must be at most 64/],
       ['appId=bad app', 'appId', /must be 1 to 64 characters/],
       ['format=xml', 'format', /must be json or csv/],
       ['form=2024-01-01', 'form', /is not supported; use from, to/],
@@ -90,7 +91,7 @@ describe('analytics routes', () => {
     for (const response of [byFormat, byAccept]) {
       expect(response.headers.get('content-type')).toBe('text/csv; charset=utf-8');
       expect(response.headers.get('content-disposition')).toBe(
-        'attachment; filename="sessions-2023-11-14-2023-11-15.csv"',
+        'attachment; filename="sessions-2023-11-14-2023-11-14.csv"',
       );
       expect(await response.text()).toBe(
         'bucket_start,bucket,sessions,uniqueUsers,newUsers,returningUsers\r\n' +

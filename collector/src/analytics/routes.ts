@@ -142,9 +142,11 @@ export async function sendReport(
   c.header('Vary', 'Accept');
   if (request.format === 'json') return c.json(body);
 
-  const { from, to } = request.query;
-  const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+  const { from, to, timeZone } = request.query;
+  // Named for the first and last day covered, in the report's time zone; `to` is exclusive.
+  const dates = new Intl.DateTimeFormat('en-CA', { timeZone, dateStyle: 'short' });
+  const range = `${dates.format(from)}-${dates.format(to - 1)}`;
   c.header('Content-Type', 'text/csv; charset=utf-8');
-  c.header('Content-Disposition', `attachment; filename="${name}-${day(from)}-${day(to)}.csv"`);
+  c.header('Content-Disposition', `attachment; filename="${name}-${range}.csv"`);
   return c.body(toCsv(report.table(body)));
 }

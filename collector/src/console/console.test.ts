@@ -233,7 +233,7 @@ describe('admin console', () => {
 
     expect(response.status).toBe(400);
     const page = await response.text();
-    expect(page).toContain('Enter a number of minutes from');
+    expect(page).toContain('Enter a number of minutes from 0.0167 to 10080, received');
     expect(page).toContain('received &quot;soon&quot;');
     expect(page).toContain(
       'id="idleTimeoutMinutes" name="idleTimeoutMinutes" inputmode="decimal" value="soon" aria-invalid="true"',
@@ -303,6 +303,9 @@ describe('admin console', () => {
 
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toContain('text/csv');
+    expect(response.headers.get('content-disposition')).toContain(
+      'filename="sessions-2023-11-14-2023-11-14.csv"',
+    );
     const lines = (await response.text()).trim().split('\r\n');
     expect(lines[0]).toBe('bucket_start,bucket,sessions,uniqueUsers,newUsers,returningUsers');
     expect(lines[1]).toBe('2023-11-14T00:00:00.000Z,2023-11-14,1,1,1,0');

@@ -74,8 +74,9 @@ function parseDuration(
 ): number | FieldError {
   const value = Number(raw);
   const ms = Math.round(value * unitMs);
-  const min = range.min / unitMs;
-  const max = range.max / unitMs;
+  // Shown to 4 decimals, inside the range, because 1 s is not a whole number of minutes.
+  const min = Math.ceil((range.min / unitMs) * 1e4) / 1e4;
+  const max = Math.floor((range.max / unitMs) * 1e4) / 1e4;
   if (raw === '' || !Number.isFinite(value) || ms < range.min || ms > range.max) {
     return {
       field,

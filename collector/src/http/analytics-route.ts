@@ -78,7 +78,8 @@ export function registerAnalyticsRoute(
     const to = result.data.to ?? now();
     const from = result.data.from ?? to - DEFAULT_RANGE_MS;
     if (from >= to) {
-      const message = `Query parameter from must be before to (${to}), received ${from}`;
+      const iso = (ms: number) => new Date(ms).toISOString();
+      const message = `Query parameter from must be before to (${iso(to)}), received ${iso(from)}`;
       return sendError(c, 400, 'invalid_query', message, {
         issues: [{ path: ['from'], message: 'must be before to' }],
       });

@@ -429,6 +429,14 @@ const CASES: BadInputCase[] = [
     path: ['events', 0, 'ts'],
   },
   {
+    name: 'fractional timestamp',
+    body: withEvent(activity('event-bad-0001', T0 + 0.5)),
+    status: 400,
+    code: 'invalid_batch',
+    inMessage: 'at events[0].ts: must be epoch milliseconds (a whole number) or an ISO 8601',
+    path: ['events', 0, 'ts'],
+  },
+  {
     name: 'infinite timestamp',
     body: JSON.stringify(withEvent(activity('event-bad-0001', T0))).replace(
       `"ts":${T0}`,
