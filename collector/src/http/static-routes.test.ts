@@ -78,6 +78,14 @@ describe('static routes', () => {
     expect(await response.text()).toBe('render();');
   });
 
+  it('favicon served as SVG', async () => {
+    const response = await collector.app.request('/favicon.ico');
+
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('image/svg+xml');
+    expect(await response.text()).toMatch(/^<svg /);
+  });
+
   it('unknown route gets JSON 404', async () => {
     const response = await collector.app.request('/nope');
 

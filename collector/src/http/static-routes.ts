@@ -6,6 +6,11 @@ import type { AppEnv } from './app-env.js';
 import { sendError } from './errors.js';
 import { pageContentSecurityPolicy } from './security-headers.js';
 
+/** A small icon, so the /favicon.ico request every browser makes does not end in a 404. */
+const FAVICON_SVG =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16">' +
+  '<circle cx="8" cy="8" r="7" fill="#2563eb"/></svg>';
+
 /** Paths of the files the collector serves. */
 export interface StaticFiles {
   /** Built IIFE bundle of the SDK, served at `/sdk.js`. */
@@ -52,6 +57,12 @@ export function registerStaticRoutes(app: Hono<AppEnv>, files: StaticFiles): voi
     c.header('Content-Security-Policy', pageContentSecurityPolicy(page));
     c.header('Referrer-Policy', 'same-origin');
     return c.html(page);
+  });
+
+  app.get('/favicon.ico', (c) => {
+    c.header('Content-Type', 'image/svg+xml');
+    c.header('Cache-Control', 'public, max-age=86400');
+    return c.body(FAVICON_SVG);
   });
 
   app.get('/example.js', async (c) => {
