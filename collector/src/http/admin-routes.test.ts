@@ -129,6 +129,36 @@ describe('admin API', () => {
     expect((await collector.storage.getSession('session-0001'))?.endedAt).toBeNull();
   });
 
+  it('non-JSON body gets 415', async () => {
+    const cases: Array<Record<string, string>> = [
+      { 'content-type': 'text/plain' },
+      { 'content-type': 'application/x-www-form-urlencoded' },
+      {},
+    ];
+
+    for (const headers of cases) {
+      const response = await collector.app.request('/v1/admin/sessions/session-0001/terminate', {
+        method: 'POST',
+        headers: { ...auth, ...headers },
+        body: JSON.stringify({ reason: 'test' }),
+      });
+      const label = JSON.stringify(headers);
+      expect(response.status, label).toBe(415);
+      const body = errorBodySchema.parse(await response.json());
+      expect(body.message, label).toMatch(/^Content-Type must be application\/json for a request/);
+    }
+    expect((await collector.storage.getSession('session-0001'))?.endedAt).toBeNull();
+  });
+
+  it('empty body needs no content type', async () => {
+    const response = await collector.app.request('/v1/admin/sessions/session-0001/terminate', {
+      method: 'POST',
+      headers: auth,
+    });
+
+    expect(response.status).toBe(200);
+  });
+
   it('compressed body gets 415', async () => {
     const response = await collector.app.request('/v1/admin/sessions/session-0001/terminate', {
       method: 'POST',

@@ -21,10 +21,10 @@ export interface RouteInput<S extends OperationSpec> {
  * Registers a route that validates its path parameters, query and JSON body
  * with the spec's zod schemas before `handler` runs, and adds the spec to the
  * API docs. Invalid path parameters get 404 `not_found`, an invalid query
- * 400 `invalid_query`, and a body that is not JSON or does not validate 400
- * `invalid_json` or `invalid_request`, with the issue paths. The body is
- * parsed whatever its Content-Type, so no request skips validation. An empty
- * body counts as `{}`.
+ * 400 `invalid_query`, a non-empty body without a JSON Content-Type or with a
+ * Content-Encoding 415 `unsupported_media_type`, and a body that is not JSON
+ * or does not validate 400 `invalid_json` or `invalid_request`, with the
+ * issue paths. An empty body counts as `{}` whatever its Content-Type.
  */
 export function defineRoute<const S extends OperationSpec>(
   app: Hono<AppEnv>,
@@ -68,6 +68,13 @@ async function readJsonBody(
   if (encodingMessage) return sendError(c, 415, 'unsupported_media_type', encodingMessage);
 
   const body = await readBodyText(c.req.raw, MAX_ADMIN_BODY_BYTES);
+  const contentType = c.req.header('content-type');
+  if (body.isOk && body.text.trim() !== '' && !isJsonContentType(contentType)) {
+    const received = contentType?.slice(0, 128) ?? 'none';
+    const message =
+      `Content-Type must be application/json for a request body, received ${received}`;
+    return sendError(c, 415, 'unsupported_media_type', message);
+  }
   if (!body.isOk && body.reason === 'too_large') {
     const message = `Request body must be at most ${MAX_ADMIN_BODY_BYTES} bytes`;
     return sendError(c, 413, 'payload_too_large', message);
@@ -90,4 +97,12 @@ async function readJsonBody(
   const first = issues[0]!;
   const message = `Invalid body at ${formatPath(first.path)}: ${first.message}`;
   return sendError(c, 400, 'invalid_request', message, { issues });
+}
+
+/** Returns whether a Content-Type is JSON, with no charset or UTF-8. */
+function isJsonContentType(header: string | undefined): boolean {
+  const parts = (header ?? '').split(';').map((part) => part.trim().toLowerCase());
+  const [type = '', ...parameters] = parts;
+  if (type !== 'application/json') return false;
+  return parameters.every((parameter) => parameter === '' || /^charset="?utf-8"?$/.test(parameter));
 }
