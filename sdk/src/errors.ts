@@ -17,7 +17,13 @@ export function raise(code: string, message: string): never {
 
 /** Formats a rejected value for an error message: as JSON, cut at 80 characters. */
 export function describeValue(value: unknown): string {
-  const text = String(JSON.stringify(value));
+  let text: string;
+  try {
+    text = typeof value === 'bigint' ? `${value}n` : String(JSON.stringify(value));
+  } catch {
+    // A circular object or one with a BigInt inside cannot be serialized.
+    text = Object.prototype.toString.call(value);
+  }
 
   return text.length > 80 ? `${text.slice(0, 80)}…` : text;
 }

@@ -67,6 +67,16 @@ describe('resolveOptions', () => {
     for (const [change, message] of cases) expect(messageOf(change), JSON.stringify(change)).toBe(message);
   });
 
+  it('names unserializable values', () => {
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+
+    expect(messageOf({ idleTimeoutMs: 5000n })).toBe(
+      'idleTimeoutMs must be an integer between 1000 and 604800000, received 5000n',
+    );
+    expect(messageOf({ debug: circular })).toBe('debug must be true or false, received [object Object]');
+  });
+
   it('lists every invalid option', () => {
     expect(messageOf({ idleTimeoutMs: 50, appId: '', debug: 'yes' })).toBe(
       [
