@@ -116,6 +116,13 @@ describe('admin API', () => {
     expect(unknown.status).toBe(404);
     expect(errorBodySchema.parse(await unknown.json()).code).toBe('not_found');
     expect(malformed.status).toBe(404);
+    expect(errorBodySchema.parse(await malformed.json()).message).toBe(
+      'No sessions found for "bad id!"',
+    );
+    const control = await terminate('bad%00id');
+    expect(errorBodySchema.parse(await control.json()).message).toBe(
+      'No sessions found for "bad\\u0000id"',
+    );
   });
 
   it('terminate bad body gets 400', async () => {

@@ -36,7 +36,10 @@ export function defineRoute<const S extends OperationSpec>(
   app.on(spec.method.toUpperCase(), spec.path, async (c) => {
     const params = spec.params?.safeParse(c.req.param());
     if (params && !params.success) {
-      const values = Object.values(c.req.param()).join(' ');
+      // Quoted as JSON and cut, so a control character or a huge id is not echoed raw.
+      const values = Object.values(c.req.param())
+        .map((value) => JSON.stringify(value.slice(0, 64)))
+        .join(' ');
       return sendError(c, 404, 'not_found', `No ${spec.tag.toLowerCase()} found for ${values}`);
     }
 
