@@ -38,7 +38,7 @@ export function defineRoute<const S extends OperationSpec>(
     if (params && !params.success) {
       // Quoted as JSON and cut, so a control character or a huge id is not echoed raw.
       const values = Object.values(c.req.param())
-        .map((value) => JSON.stringify(value.slice(0, 64)))
+        .map((value) => JSON.stringify(String(value).slice(0, 64)))
         .join(' ');
       return sendError(c, 404, 'not_found', `No ${spec.tag.toLowerCase()} found for ${values}`);
     }
