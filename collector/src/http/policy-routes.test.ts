@@ -138,6 +138,19 @@ describe('policy routes', () => {
       expect(restarted.policies.defaults.maxSessionsPerUser).toBe(3);
     });
 
+    it('unchanged settings not audited', async () => {
+      await startSession('session-0001');
+
+      const empty = await send('PUT', '/v1/admin/settings', {});
+      const same = await send('PUT', '/v1/admin/settings', { warningMs: MINUTE });
+
+      for (const response of [empty, same]) {
+        expect(response.status).toBe(200);
+        expect(await response.json()).toMatchObject({ liveSessions: 0 });
+      }
+      expect(await collector.storage.admin.listAudit({ limit: 10, action: 'settings.update' })).toEqual([]);
+    });
+
     it('shorter idle ends stale session', async () => {
       await startSession('session-0001');
       collector.clock.set(T0 + 20 * MINUTE);

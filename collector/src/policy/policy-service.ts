@@ -68,12 +68,14 @@ export class PolicyService {
           changes[name] = { from: before[name], to: patch[name] };
         }
       }
-      await this.#storage.admin.saveSettings(
-        patch,
-        this.#audit(actor, 'settings.update', 'settings', null, { changes }),
-      );
+      // Values equal to the ones in force are still saved, which pins them, but change nothing.
+      const isChanged = Object.keys(changes).length > 0;
+      const audit = isChanged
+        ? this.#audit(actor, 'settings.update', 'settings', null, { changes })
+        : undefined;
+      await this.#storage.admin.saveSettings(patch, this.#now(), audit);
       registry.setSaved({ ...registry.saved, ...patch });
-      const liveSessions = await this.#sessions.reapplyPolicies(actor);
+      const liveSessions = isChanged ? await this.#sessions.reapplyPolicies(actor) : 0;
       return { isOk: true, value: registry.defaults, liveSessions };
     });
   }

@@ -120,16 +120,20 @@ export class AdminStore {
     };
   }
 
-  /** Saves setting values by name and records `audit`, in one transaction. */
-  saveSettings(values: Record<string, unknown>, audit: AuditInput): Promise<void> {
+  /** Saves setting values by name and records `audit`, if any, in one transaction. */
+  saveSettings(
+    values: Record<string, unknown>,
+    updatedAt: number,
+    audit: AuditInput | undefined,
+  ): Promise<void> {
     return this.#transaction(async () => {
       for (const [key, value] of Object.entries(values)) {
         await this.#connection.run(
           'INSERT OR REPLACE INTO settings VALUES ($key, $value, $updatedAt)',
-          { key, value: JSON.stringify(value), updatedAt: audit.createdAt },
+          { key, value: JSON.stringify(value), updatedAt },
         );
       }
-      await this.#insertAudit(audit);
+      if (audit) await this.#insertAudit(audit);
     });
   }
 
