@@ -48,10 +48,12 @@ export function planTerminateUser(
   note: string | null,
   actor: AuditActor,
   now: number,
+  isAudited = true,
 ): SessionRow[] {
   const live = view.listLiveSessionsOfUser(target.userId, target.appId);
   for (const row of live) terminateRow(view, row, note, actor, now);
 
+  if (!isAudited) return live;
   view.addAudit({
     createdAt: now,
     actorName: actor.name,

@@ -223,6 +223,7 @@ export class SessionService {
     target: { userId: string; appId?: string },
     note: string | null,
     actor: AuditActor,
+    options: { isAudited?: boolean } = {},
   ): Promise<SessionState[]> {
     await this.ready();
     const now = this.#now();
@@ -230,7 +231,7 @@ export class SessionService {
       sessionIds: [],
       eventIds: [],
       userIds: [target.userId],
-      apply: (view) => planTerminateUser(view, target, note, actor, now),
+      apply: (view) => planTerminateUser(view, target, note, actor, now, options.isAudited),
     });
     return this.#publishAll(rows);
   }

@@ -205,6 +205,26 @@ describe('user data routes', () => {
     expect(otherUser.findings).toContainEqual({ table: 'audit_log', column: 'details', id: '[erased]' });
   });
 
+  it('erase of unknown user deletes nothing', async () => {
+    const response = await collector.app.request('/v1/admin/users/user-unknown', {
+      method: 'DELETE',
+      headers: admin,
+    });
+    const body = await response.json();
+
+    expect(response.status).toBe(200);
+    expect(body).toMatchObject({ endedSessions: 0 });
+    expect(body.erased).toEqual({
+      events: 0,
+      liveEventIds: 0,
+      sessions: 0,
+      userGroups: 0,
+      auditDeleted: 0,
+      auditRedacted: 0,
+      ingestErrors: 0,
+    });
+  });
+
   it('late batch of erased session rejected', async () => {
     await seedUser();
     await collector.app.request(`/v1/admin/users/${USER}`, { method: 'DELETE', headers: admin });

@@ -105,7 +105,10 @@ export async function eraseUser(
   userId: string,
   actor: AuditActor,
 ): Promise<{ endedSessions: number; erased: ErasureCounts }> {
-  const ended = await deps.service.terminateUser({ userId }, ERASURE_NOTE, actor);
+  // The erasure's own audit entry stands for this termination, which would be erased anyway.
+  const ended = await deps.service.terminateUser({ userId }, ERASURE_NOTE, actor, {
+    isAudited: false,
+  });
   const erased = await deps.storage.eraseUser(userId, actor, deps.now());
   deps.service.policies.setUserGroup(userId, null);
   return { endedSessions: ended.length, erased };
