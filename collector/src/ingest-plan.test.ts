@@ -131,20 +131,21 @@ describe('ingest enforcement', () => {
     expect(batchReplySchema.parse(await retry.json()).accepted).toBe(1);
   });
 
-  it('closed tab frees its slot', async () => {
-    const fromTab = (tabId: string, events: SessionEventInput[]) =>
-      postBatch(collector.app, batchOf(events, { tabId }));
-    const closed: SessionEventInput = {
-      id: 'close-0002',
-      type: 'tab_closed',
-      ts: T0 + 1500,
-      data: { tabs: 1 },
-    };
+  /** Posts `events` as one batch of session-0001 from tab `tabId`. */
+  const postFromTab = (tabId: string, events: SessionEventInput[]) =>
+    postBatch(collector.app, batchOf(events, { tabId }));
+  const closed: SessionEventInput = {
+    id: 'close-0002',
+    type: 'tab_closed',
+    ts: T0 + 1500,
+    data: { tabs: 1 },
+  };
 
-    await fromTab('tab-00000002', [activity('event-0002', T0 + 1000)]);
-    await fromTab('tab-00000002', [closed]);
-    const third = await fromTab('tab-00000003', [activity('event-0003', T0 + 2000)]);
-    const reopened = await fromTab('tab-00000002', [activity('event-0004', T0 + 3000)]);
+  it('closed tab frees its slot', async () => {
+    await postFromTab('tab-00000002', [activity('event-0002', T0 + 1000)]);
+    await postFromTab('tab-00000002', [closed]);
+    const third = await postFromTab('tab-00000003', [activity('event-0003', T0 + 2000)]);
+    const reopened = await postFromTab('tab-00000002', [activity('event-0004', T0 + 3000)]);
 
     expect(batchReplySchema.parse(await third.json()).accepted).toBe(1);
     const rejected = batchReplySchema.parse(await reopened.json());
@@ -153,17 +154,8 @@ describe('ingest enforcement', () => {
   });
 
   it('tab events after tab_closed keep slot', async () => {
-    const fromTab = (tabId: string, events: SessionEventInput[]) =>
-      postBatch(collector.app, batchOf(events, { tabId }));
-    const closed: SessionEventInput = {
-      id: 'close-0002',
-      type: 'tab_closed',
-      ts: T0 + 1500,
-      data: { tabs: 1 },
-    };
-
-    await fromTab('tab-00000002', [closed, activity('event-0002', T0 + 2000)]);
-    const third = await fromTab('tab-00000003', [activity('event-0003', T0 + 2500)]);
+    await postFromTab('tab-00000002', [closed, activity('event-0002', T0 + 2000)]);
+    const third = await postFromTab('tab-00000003', [activity('event-0003', T0 + 2500)]);
 
     expect(batchReplySchema.parse(await third.json()).accepted).toBe(0);
   });
