@@ -89,4 +89,11 @@ describe('API docs', () => {
     expect(text).toContain('href="/openapi.json"');
     expect(text).not.toMatch(/<script|<link|src="http/);
   });
+
+  it('docs page renders code spans', async () => {
+    const text = await (await collector.app.request('/docs')).text();
+
+    expect(text).toContain('a stable <code>code</code>, a <code>message</code>');
+    expect(text).not.toContain('`code`');
+  });
 });

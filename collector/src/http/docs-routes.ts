@@ -58,7 +58,7 @@ function renderPage(docs: ApiDocs) {
 </head>
 <body>
 <h1>${INFO.title} API</h1>
-<p>${INFO.description}</p>
+<p>${withCode(INFO.description)}</p>
 <p>Machine-readable: <a href="/openapi.json">/openapi.json</a> (OpenAPI 3.1). Authorized routes take
 <code>Authorization: Bearer &lt;token&gt;</code>, and answer 401 without a valid token and 403 when its role is not allowed.</p>
 <nav><ul>${tags.map((tag) => html`<li><a href="#${slug(tag)}">${tag}</a></li>`)}</ul></nav>
@@ -81,8 +81,8 @@ function renderOperation(operation: OperationSpec, paths: Record<string, Record<
 
   return html`<section class="op">
 <h3><span class="method">${operation.method}</span> <code>${operation.path}</code></h3>
-<p>${operation.summary}${operation.role ? html` <span class="role">(role ${operation.role})</span>` : ''}</p>
-${operation.description ? html`<p>${operation.description}</p>` : ''}
+<p>${withCode(operation.summary)}${operation.role ? html` <span class="role">(role ${operation.role})</span>` : ''}</p>
+${operation.description ? html`<p>${withCode(operation.description)}</p>` : ''}
 ${parameters.length > 0 ? renderParameters(parameters) : ''}
 ${body ? html`<details><summary>Request body (JSON)</summary><pre>${pretty(body)}</pre></details>` : ''}
 <table><tr><th>Status</th><th>Response</th></tr>
@@ -96,7 +96,7 @@ function renderParameters(parameters: JsonSchema[]) {
 ${parameters.map(
   (parameter) => html`<tr><td><code>${String(parameter.name)}</code>${parameter.required ? ' (required)' : ''}</td>
 <td>${String(parameter.in)}</td><td><code>${JSON.stringify(parameter.schema)}</code></td>
-<td>${typeof parameter.description === 'string' ? parameter.description : ''}</td></tr>`,
+<td>${typeof parameter.description === 'string' ? withCode(parameter.description) : ''}</td></tr>`,
 )}</table>`;
 }
 
@@ -104,9 +104,19 @@ function renderResponse(status: string, response: JsonSchema) {
   const content = response.content as Record<string, { schema?: unknown }> | undefined;
   const schema = content?.['application/json']?.schema;
   const description = String((response as Partial<ResponseSpec>).description ?? '');
-  return html`<tr><td>${status}</td><td>${description}${
+  return html`<tr><td>${status}</td><td>${withCode(description)}${
     schema ? html`<details><summary>Schema</summary><pre>${pretty(schema)}</pre></details>` : ''
   }</td></tr>`;
+}
+
+/**
+ * Renders the Markdown code spans of an OpenAPI description, text between
+ * backticks, as `<code>`; the rest stays escaped text.
+ */
+function withCode(text: string) {
+  return text
+    .split('`')
+    .map((part, index) => (index % 2 === 1 ? html`<code>${part}</code>` : part));
 }
 
 function pretty(value: unknown): string {
