@@ -79,4 +79,5 @@ export const ERROR_CODES = [
   'request_timeout',
   'headers_too_large',
   'bad_request',
+  'method_not_allowed',
 ] as const;

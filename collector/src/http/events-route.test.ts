@@ -27,6 +27,16 @@ describe('POST /v1/events', () => {
     return errorBodySchema.parse(await response.json());
   }
 
+  it('other methods get 405', async () => {
+    for (const method of ['GET', 'PUT', 'DELETE', 'PATCH']) {
+      const response = await collector.app.request('/v1/events', { method });
+
+      expect(response.status, method).toBe(405);
+      expect(response.headers.get('allow'), method).toBe('POST, OPTIONS');
+      expect(errorBodySchema.parse(await response.json()).code, method).toBe('method_not_allowed');
+    }
+  });
+
   it('batch stored with reply', async () => {
     const events: SessionEventInput[] = [
       { id: 'event-0001', type: 'session_start', ts: T0, data: { tabs: 1 } },

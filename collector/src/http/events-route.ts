@@ -74,6 +74,13 @@ export function registerEventsRoute(app: Hono<AppEnv>, options: EventsRouteOptio
     recordWarnings(c, checked);
     return storeBatch(c, options.service, checked);
   });
+
+  // Registered after POST, so it only sees the other methods; CORS answers OPTIONS before it.
+  app.all('/v1/events', (c) => {
+    c.header('Allow', 'POST, OPTIONS');
+    const message = `Method ${c.req.method} is not allowed; send batches with POST`;
+    return sendError(c, 405, 'method_not_allowed', message);
+  });
 }
 
 /** Rejects a batch whose every event failed, with the issues of all of them. */
