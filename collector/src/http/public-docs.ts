@@ -46,7 +46,9 @@ export function documentPublicRoutes(docs: ApiDocs): void {
       409: error('session_limit: the user already has maxSessionsPerUser live sessions (behaviour reject)'),
       410: error('session_ended, with the ended session state; an ended session never becomes live again'),
       413: error('payload_too_large'),
-      415: error('unsupported_media_type: a Content-Type other than JSON or text/plain, or a Content-Encoding'),
+      415: error(
+        'unsupported_media_type: a Content-Type other than JSON or text/plain, or a Content-Encoding',
+      ),
       429: error(
         'rate_limited: over RATE_LIMIT_PER_IP or RATE_LIMIT_PER_APP; Retry-After gives the seconds to wait',
       ),
