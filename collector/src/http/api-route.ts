@@ -3,7 +3,12 @@ import type { z } from 'zod';
 import type { ApiDocs, OperationSpec } from './api-docs.js';
 import type { AppEnv } from './app-env.js';
 import { formatPath, sendError, toIssues } from './errors.js';
-import { bodyErrorMessage, readBodyText, unsupportedEncodingMessage } from './read-body.js';
+import {
+  bodyErrorMessage,
+  isContentTypeOf,
+  readBodyText,
+  unsupportedEncodingMessage,
+} from './read-body.js';
 
 /** Maximum body of an admin request, in bytes. */
 export const MAX_ADMIN_BODY_BYTES = 16 * 1024;
@@ -72,7 +77,7 @@ async function readJsonBody(
 
   const body = await readBodyText(c.req.raw, MAX_ADMIN_BODY_BYTES);
   const contentType = c.req.header('content-type');
-  if (body.isOk && body.text.trim() !== '' && !isJsonContentType(contentType)) {
+  if (body.isOk && body.text.trim() !== '' && !isContentTypeOf(contentType, ['application/json'])) {
     const received = contentType?.slice(0, 128) ?? 'none';
     const message =
       `Content-Type must be application/json for a request body, received ${received}`;
@@ -100,12 +105,4 @@ async function readJsonBody(
   const first = issues[0]!;
   const message = `Invalid body at ${formatPath(first.path)}: ${first.message}`;
   return sendError(c, 400, 'invalid_request', message, { issues });
-}
-
-/** Returns whether a Content-Type is JSON, with no charset or UTF-8. */
-function isJsonContentType(header: string | undefined): boolean {
-  const parts = (header ?? '').split(';').map((part) => part.trim().toLowerCase());
-  const [type = '', ...parameters] = parts;
-  if (type !== 'application/json') return false;
-  return parameters.every((parameter) => parameter === '' || /^charset="?utf-8"?$/.test(parameter));
 }

@@ -9,7 +9,7 @@ import { checkAppOrigin, type OriginRules } from './origins.js';
 import type { RateLimiter } from './rate-limiter.js';
 import { checkAppLimit } from './rate-limits.js';
 import { readEnvelope } from './read-batch.js';
-import { unsupportedEncodingMessage } from './read-body.js';
+import { isContentTypeOf, unsupportedEncodingMessage } from './read-body.js';
 
 const ACCEPTED_TYPES = ['application/json', 'text/plain'];
 
@@ -18,13 +18,7 @@ const ACCEPTED_TYPES = ['application/json', 'text/plain'];
  * sends), with no charset or charset UTF-8.
  */
 export function isAcceptedContentType(header: string | undefined): boolean {
-  if (header === undefined) return false;
-  const [type = '', ...parameters] = header.split(';').map((part) => part.trim().toLowerCase());
-  if (!ACCEPTED_TYPES.includes(type)) return false;
-  return parameters.every(
-    (parameter) =>
-      parameter === '' || parameter === 'charset=utf-8' || parameter === 'charset="utf-8"',
-  );
+  return isContentTypeOf(header, ACCEPTED_TYPES);
 }
 
 /** Dependencies of the ingest route. */

@@ -73,3 +73,15 @@ export function unsupportedEncodingMessage(request: Request): string | undefined
   const received = encoding.slice(0, 64);
   return `Content-Encoding must be identity (an uncompressed body), received ${received}`;
 }
+
+/** Returns whether a Content-Type header is one of `types`, with no charset or charset UTF-8. */
+export function isContentTypeOf(header: string | undefined, types: readonly string[]): boolean {
+  const [type = '', ...parameters] = (header ?? '')
+    .split(';')
+    .map((part) => part.trim().toLowerCase());
+  if (!types.includes(type)) return false;
+  return parameters.every(
+    (parameter) =>
+      parameter === '' || parameter === 'charset=utf-8' || parameter === 'charset="utf-8"',
+  );
+}
