@@ -340,7 +340,18 @@ function drawProgress(progress: SeedProgress): void {
 const USAGE = `Usage: npm run seed-demo -- [--events 100000] [--database path] [--days 30] [--users N]
 
 Fills a collector database (default DATABASE_PATH or ./data/process-sessions.duckdb) with
-synthetic sessions. Stop the collector first: DuckDB lets one process open the file.`;
+about --events synthetic events, spread over the last --days days, from --users distinct
+user ids (default: one for every 8 sessions). Stop the collector first: DuckDB lets one
+process open the file.`;
+
+/** Reads a numeric option, naming it and its text when the text is not a number. */
+function toNumber(name: string, raw: string): number {
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(value)) {
+    throw new Error(`--${name} must be a number, received "${raw}"`);
+  }
+  return value;
+}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -361,9 +372,9 @@ async function main(): Promise<void> {
     values.database ?? process.env.DATABASE_PATH ?? './data/process-sessions.duckdb';
   const result = await seedDemo({
     databasePath,
-    events: Number(values.events),
-    days: Number(values.days),
-    ...(values.users === undefined ? {} : { users: Number(values.users) }),
+    events: toNumber('events', values.events),
+    days: toNumber('days', values.days),
+    ...(values.users === undefined ? {} : { users: toNumber('users', values.users) }),
     onProgress: drawProgress,
   });
   process.stderr.write('\n');

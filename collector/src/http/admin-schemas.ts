@@ -10,12 +10,14 @@ import { sessionSettingsSchema, settingsPatchSchema } from '../policy/session-se
 
 /** Request and response schemas of the admin API; they validate requests and build the OpenAPI document. */
 
+const LIMIT_MESSAGE = 'must be an integer from 1 to 1000';
+
 const limitSchema = (fallback: number) =>
   z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(1000)
+    .number({ error: LIMIT_MESSAGE })
+    .int(LIMIT_MESSAGE)
+    .min(1, LIMIT_MESSAGE)
+    .max(1000, LIMIT_MESSAGE)
     .default(fallback)
     .describe(`Maximum items per page, 1 to 1000 (default ${fallback})`);
 
