@@ -123,6 +123,14 @@ describe('ingest enforcement', () => {
     expect(rejected.rejected).toMatchObject([
       { id: 'event-0003', code: 'session_limit', message: expect.stringMatching(/already has 2 open tabs/) },
     ]);
+    const logged = await collector.storage.admin.listIngestErrors({ limit: 10 });
+    expect(logged).toContainEqual(
+      expect.objectContaining({
+        status: 200,
+        code: 'session_limit',
+        message: expect.stringMatching(/^1 of 1 events rejected: The session already has 2 open tabs/),
+      }),
+    );
 
     // Two heartbeat intervals (2 x 10 s) without a batch free the first tab's slot.
     collector.clock.advance(21_000);

@@ -1,5 +1,6 @@
 import type { Context, Hono } from 'hono';
 import type { Logger } from 'pino';
+import type { RejectedEvent } from '../../../shared/src/index.js';
 import { truncateAddress } from '../privacy/client-network.js';
 import type { SessionService } from '../session-service.js';
 import type { AppEnv, IngestWarning } from './app-env.js';
@@ -69,7 +70,7 @@ export function registerEventsRoute(app: Hono<AppEnv>, options: EventsRouteOptio
     return storeBatch(c, options.service, checked);
   });
 
-  // Registered after POST, so it only sees the other methods; CORS answers OPTIONS before it.
+  // Registered after POST, so it handles only the other methods; CORS answers OPTIONS first.
   app.all('/v1/events', (c) => {
     c.header('Allow', 'POST, OPTIONS');
     const message = `Method ${c.req.method} is not allowed; send batches with POST`;
@@ -112,16 +113,33 @@ function recordWarnings(c: Context<AppEnv>, checked: CheckedBatch): void {
   if (warnings.length > 0) c.set('ingestWarnings', warnings);
 }
 
+/**
+ * Adds a warning for each code of the events the session rules rejected in a
+ * stored batch, such as a tab over `maxTabs`, so the integration log lists
+ * them next to invalid events.
+ */
+function recordRuleRejections(c: Context<AppEnv>, ruleRejected: RejectedEvent[], total: number): void {
+  const warnings = [...(c.get('ingestWarnings') ?? [])];
+  for (const code of new Set(ruleRejected.map((event) => event.code))) {
+    const events = ruleRejected.filter((event) => event.code === code);
+    const message = `${events.length} of ${total} events rejected: ${events[0]!.message}`;
+    warnings.push({ code, message });
+  }
+  if (warnings.length > 0) c.set('ingestWarnings', warnings);
+}
+
 async function storeBatch(c: Context<AppEnv>, service: SessionService, checked: CheckedBatch) {
   const { batch } = checked;
   // Only the truncated network reaches storage; the raw address stays in this request.
   const result = await service.ingest(batch, truncateAddress(c.get('clientAddress')));
   if (result.status === 'stored') {
     // The service numbers events within the batch it got, so map them back to request indexes.
-    const rejected = [
-      ...checked.rejected,
-      ...result.reply.rejected.map((event) => ({ ...event, index: checked.indexes[event.index]! })),
-    ].sort((a, b) => a.index - b.index);
+    const ruleRejected = result.reply.rejected.map((event) => ({
+      ...event,
+      index: checked.indexes[event.index]!,
+    }));
+    recordRuleRejections(c, ruleRejected, batch.events.length + checked.rejected.length);
+    const rejected = [...checked.rejected, ...ruleRejected].sort((a, b) => a.index - b.index);
     return c.json({ ...result.reply, rejected }, 200);
   }
 
