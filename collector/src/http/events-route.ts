@@ -118,7 +118,11 @@ function recordWarnings(c: Context<AppEnv>, checked: CheckedBatch): void {
  * stored batch, such as a tab over `maxTabs`, so the integration log lists
  * them next to invalid events.
  */
-function recordRuleRejections(c: Context<AppEnv>, ruleRejected: RejectedEvent[], total: number): void {
+function recordRuleRejections(
+  c: Context<AppEnv>,
+  ruleRejected: RejectedEvent[],
+  total: number,
+): void {
   const warnings = [...(c.get('ingestWarnings') ?? [])];
   for (const code of new Set(ruleRejected.map((event) => event.code))) {
     const events = ruleRejected.filter((event) => event.code === code);
