@@ -228,6 +228,7 @@ describe('startServer request timeout', () => {
 
     expect(reply).toMatch(/^HTTP\/1\.1 408 /);
     expect(reply).toMatch(/\r\nContent-Type: application\/json\r\n/);
+    expect(reply).toMatch(/\r\nX-Content-Type-Options: nosniff\r\n/);
     expect(JSON.parse(reply.split('\r\n\r\n')[1]!)).toEqual({
       code: 'request_timeout',
       message: 'Request timed out: send the headers within 1 s and the whole request within 1 s',

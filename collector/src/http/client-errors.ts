@@ -34,6 +34,8 @@ export function createClientErrorListener(logger: Logger, limits: RequestLimits)
       socket.write(
         `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
           'Content-Type: application/json\r\n' +
+          'X-Content-Type-Options: nosniff\r\n' +
+          'Cache-Control: no-store\r\n' +
           `Content-Length: ${Buffer.byteLength(text)}\r\n` +
           'Connection: close\r\n\r\n' +
           text,
