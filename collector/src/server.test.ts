@@ -260,6 +260,7 @@ describe('startServer request timeout', () => {
 
     expect(reply).toMatch(/^HTTP\/1\.1 431 /);
     expect(reply).toContain('"code":"headers_too_large"');
+    expect(reply).toContain('over the limit of 16384 bytes');
   });
 
   it('stream outlives request timeout', async () => {

@@ -1,4 +1,4 @@
-import { STATUS_CODES } from 'node:http';
+import { maxHeaderSize, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { ErrorBody } from '../../../shared/src/index.js';
@@ -57,7 +57,8 @@ function describeClientError(
     return [408, { code: 'request_timeout', message }];
   }
   if (error.code === 'HPE_HEADER_OVERFLOW') {
-    const message = 'Request headers are over the 16 KiB limit; send fewer or shorter headers';
+    const message =
+      `Request headers are over the limit of ${maxHeaderSize} bytes; send fewer or shorter headers`;
     return [431, { code: 'headers_too_large', message }];
   }
   return [400, { code: 'bad_request', message: `Request is not valid HTTP/1.1 (${error.code})` }];

@@ -70,7 +70,8 @@ export function registerEventsRoute(app: Hono<AppEnv>, options: EventsRouteOptio
     return storeBatch(c, options.service, checked);
   });
 
-  // Registered after POST, so it handles only the other methods; CORS answers OPTIONS first.
+  // Registered after POST, so it handles only the other methods.
+  // The CORS middleware handles OPTIONS before any route.
   app.all('/v1/events', (c) => {
     c.header('Allow', 'POST, OPTIONS');
     const message = `Method ${c.req.method} is not allowed; send batches with POST`;
