@@ -6,7 +6,7 @@ const BUNDLE_PATH = new URL('../sdk/dist/process-sessions.iife.js', import.meta.
 // TODO: reach the 9 KB target (9216 bytes). ky 1.9.1 alone adds about 3,740 bytes gzipped and
 // idb-keyval about 600, so the SDK's own code would have to shrink to roughly 4.9 KB.
 // The budget is the last measured size rounded up to 64 bytes, so that any growth fails.
-const BUDGET_BYTES = 11_456;
+const BUDGET_BYTES = 11_392;
 
 let bundle;
 try {

@@ -1,7 +1,8 @@
 import { packBatches, type PackedBatch } from './batches.js';
-import type { EventQueue, QueuedEvent } from './event-queue.js';
+import type { QueuedEvent } from './event-queue.js';
 import { listen } from './listen.js';
-import type { ResolvedOptions } from './options.js';
+import { handleResult } from './tab-sync.js';
+import type { TrackerContext } from './tracker-context.js';
 import { BATCH_CONTENT_TYPE, postBody, type SendResult } from './transport.js';
 import { appKey, local, readJson, writeJson } from './web-storage.js';
 
@@ -25,24 +26,15 @@ export interface Delivery {
   stop(): void;
 }
 
-/** Callbacks of delivery. */
-export interface DeliveryEvents {
-  /** The collector replied to a batch of `sessionId`; failures arrive after the transport's retries. */
-  onResult(result: SendResult, sessionId: string): void;
-  /** Events left the queue for good, delivered or rejected; other tabs forget them too. */
-  onSent(ids: string[]): void;
-  /** Tells whether this tab leads; without Web Locks only the leader sends stored events. */
-  isLeader(): boolean;
-}
-
-/** Starts flushing the queue of `options.appId` every `flushIntervalMs`. */
-export function startDelivery(
-  options: ResolvedOptions,
-  clientId: string,
-  queue: EventQueue,
-  events: DeliveryEvents,
-): Delivery {
+/**
+ * Starts flushing the queue of `ctx` every `flushIntervalMs`. Replies go to `handleResult`,
+ * and the ids of events that left the queue for good are posted to other tabs, which forget
+ * them too. Without Web Locks only the leader sends stored events.
+ */
+export function startDelivery(ctx: TrackerContext): Delivery {
+  const { options, queue } = ctx;
   const { appId, endpoint, maxBatchSize } = options;
+  const { clientId } = ctx.store;
   // Tabs share the backoff, so that all of them wait out a failure or a Retry-After.
   const backoffKey = appKey(appId, 'backoff');
   let backoff = { retryAt: 0, failures: 0 };
@@ -66,9 +58,9 @@ export function startDelivery(
 
     if (isFinal) {
       queue.remove(ids);
-      events.onSent(ids);
+      ctx.channel.post({ t: 'sent', ids });
     }
-    events.onResult(result, batch.items[0]!.sessionId);
+    handleResult(ctx, result, batch.items[0]!.sessionId);
 
     return isFinal;
   };
@@ -86,7 +78,7 @@ export function startDelivery(
 
     if (Date.now() < readBackoff().retryAt) return;
     if (!queue.isShared()) return send(queue.own());
-    if (!locks) return events.isLeader() ? send(await queue.readAll()) : undefined;
+    if (!locks) return ctx.isLeader ? send(await queue.readAll()) : undefined;
     await locks.request(appKey(appId, 'flush'), { ifAvailable: true }, async (lock) => {
       if (lock) await send(await queue.readAll());
     });

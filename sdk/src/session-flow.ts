@@ -6,7 +6,7 @@ import { enqueue, isLive, type TrackerContext } from './tracker-context.js';
 import { appKey, local, readJson, writeJson } from './web-storage.js';
 
 /** End reasons after which the next input does not start a new session by itself. */
-const FINAL_REASONS: (SessionEndReason | null)[] = ['evicted', 'disabled', 'session_limit', 'logout'];
+const FINAL_REASONS: (SessionEndReason | null | undefined)[] = ['evicted', 'disabled', 'session_limit', 'logout'];
 
 /** Tells whether the next input may start a new session. */
 export function canRestart(ctx: TrackerContext): boolean {

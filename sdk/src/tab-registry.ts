@@ -1,5 +1,6 @@
-import type { TabChannel, TabMessage } from './channel.js';
+import type { TabMessage } from './channel.js';
 import { createId } from './ids.js';
+import type { TrackerContext } from './tracker-context.js';
 import { appKey, readOrCreateId, session, writeJson } from './web-storage.js';
 
 /** Interval of the presence `ping` each tab posts, in ms. */
@@ -25,20 +26,13 @@ export interface TabRegistry {
   stop(): void;
 }
 
-/** Callbacks of the registry. */
-export interface TabRegistryEvents {
-  /** The number of open tabs changed, also when a tab stopped pinging without `bye`. */
-  onCount(count: number): void;
-}
-
-/** Creates the registry of app `appId` for the tracker instance `instanceId`. */
-export function createTabRegistry(
-  appId: string,
-  instanceId: string,
-  channel: TabChannel,
-  events: TabRegistryEvents,
-): TabRegistry {
-  const key = appKey(appId, 'tab');
+/**
+ * Creates the registry of the tracker `ctx`. It emits `tabs` when the number of open tabs
+ * changes, also when a tab stopped pinging without `bye`.
+ */
+export function createTabRegistry(ctx: Pick<TrackerContext, 'options' | 'instanceId' | 'channel' | 'emitter'>): TabRegistry {
+  const { channel, instanceId } = ctx;
+  const key = appKey(ctx.options.appId, 'tab');
   const others = new Map<string, number>();
   let tabId = readOrCreateId(session, key, createId);
   let timer: ReturnType<typeof setInterval> | undefined;
@@ -53,7 +47,7 @@ export function createTabRegistry(
     post('hello');
   };
   const report = () => {
-    if (others.size + 1 !== lastCount) events.onCount((lastCount = others.size + 1));
+    if (others.size + 1 !== lastCount) ctx.emitter.emit('tabs', { tabs: (lastCount = others.size + 1) });
   };
   const prune = () => {
     const now = Date.now();

@@ -4,7 +4,7 @@ import type { ActivityTracker } from './activity-tracker.js';
 import type { TabChannel } from './channel.js';
 import type { Delivery } from './delivery.js';
 import type { Emitter } from './emitter.js';
-import type { EventQueue } from './event-queue.js';
+import type { EventQueue, QueuedEvent } from './event-queue.js';
 import type { IdleTimer } from './idle-timer.js';
 import type { ResolvedOptions } from './options.js';
 import type { SessionEndReason, SessionRecord, SessionStore } from './session-store.js';
@@ -32,22 +32,22 @@ export interface TrackerContext {
   activity: ActivityTracker;
   session: SessionRecord | undefined;
   state: TrackerState;
-  endReason: SessionEndReason | null;
-  lastActivityAt: number | null;
+  endReason?: SessionEndReason | null;
+  lastActivityAt?: number | null;
   /** Set by `identify()`; a new session keeps it, unless the last one ended by logout. */
   userId: string | undefined;
   userGroup: string | undefined;
-  isLeader: boolean;
+  isLeader?: boolean;
   /** Stops taking part in the leader election, releasing the lead if this tab has it. */
   resign: () => void;
   heartbeat: { timer: ReturnType<typeof setInterval>; intervalMs: number } | undefined;
   stream: { sessionId: string; close(): void } | undefined;
   /** URL of the last `page_view`, so a pushState to the same URL sends none. */
-  lastUrl: string;
+  lastUrl?: string;
   /** When this tab last stored its latest input in the shared record and posted it to other tabs, in epoch ms. */
   lastSharedAt: number;
   /** True from a `pagehide` or hidden page until the page is visible again, so each hide flushes once. */
-  isHidden: boolean;
+  isHidden?: boolean;
   /** Custom events dropped because their JSON is over MAX_EVENT_BYTES. */
   droppedEvents: number;
   /** Functions that undo what the tracker attached to the page. */
@@ -70,6 +70,6 @@ export function enqueue<T extends EventType>(ctx: TrackerContext, type: T, data?
   if (!session) return;
 
   const event = { id: createId(), type, ts, data } as SessionEventInput & { id: string };
-  ctx.queue.push({ sessionId: session.id, tabId: tabRegistry.tabId, userId, userGroup, event, order: 0 });
+  ctx.queue.push({ sessionId: session.id, tabId: tabRegistry.tabId, userId, userGroup, event } as QueuedEvent);
   ctx.delivery.notePush();
 }

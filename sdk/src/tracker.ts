@@ -11,7 +11,7 @@ import { watchPageLifecycle } from './page-lifecycle.js';
 import { watchNavigation } from './page-views.js';
 import { beginSession, canRestart, enqueuePageView, enterIdle, syncSharedSession } from './session-flow.js';
 import { createSessionStore } from './session-store.js';
-import { handleResult, handleTabMessage } from './tab-sync.js';
+import { handleTabMessage } from './tab-sync.js';
 import { createTabRegistry } from './tab-registry.js';
 import { enqueue, isLive, type TrackerContext } from './tracker-context.js';
 import type { TrackerEvents } from './types.js';
@@ -38,13 +38,8 @@ export function buildTracker(options: ResolvedOptions, emitter: Emitter<TrackerE
     queue: createEventQueue(options.appId, (error) => log('IndexedDB failed', error)),
     // Not live until startTracker joins or begins a session, which then emits `active`.
     state: 'stopped',
-    endReason: null,
-    lastActivityAt: null,
-    isLeader: false,
     resign: () => {},
-    lastUrl: '',
     lastSharedAt: 0,
-    isHidden: false,
     droppedEvents: 0,
     cleanups: [],
     refresh: () => refresh(ctx),
@@ -52,15 +47,8 @@ export function buildTracker(options: ResolvedOptions, emitter: Emitter<TrackerE
   } as Partial<TrackerContext> as TrackerContext;
 
   ctx.channel = openChannel(options.appId, ctx.instanceId, (message) => handleTabMessage(ctx, message));
-  ctx.tabRegistry = createTabRegistry(options.appId, ctx.instanceId, ctx.channel, {
-    // Heartbeats carry the count to the collector.
-    onCount: (tabs) => ctx.emitter.emit('tabs', { tabs }),
-  });
-  ctx.delivery = startDelivery(options, ctx.store.clientId, ctx.queue, {
-    onResult: (result, sessionId) => handleResult(ctx, result, sessionId),
-    onSent: (ids) => ctx.channel.post({ t: 'sent', ids }),
-    isLeader: () => ctx.isLeader,
-  });
+  ctx.tabRegistry = createTabRegistry(ctx);
+  ctx.delivery = startDelivery(ctx);
   ctx.idle = startIdleTimer({
     read: () => readIdleInputs(ctx),
     onWarning(remainingMs, idleAt) {
