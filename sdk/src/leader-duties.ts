@@ -11,15 +11,13 @@ import { enqueue, isLive, type TrackerContext } from './tracker-context.js';
  */
 export function refresh(ctx: TrackerContext): void {
   const sessionId = isLive(ctx) && ctx.isLeader ? ctx.session?.id : undefined;
-  const { heartbeatMs } = ctx.timing;
+  const intervalMs = sessionId && ctx.timing.heartbeatMs;
 
   if (ctx.state === 'active') ctx.idle.reset();
-  if (ctx.heartbeat && (!sessionId || ctx.heartbeat.intervalMs !== heartbeatMs)) {
-    clearInterval(ctx.heartbeat.timer);
-    ctx.heartbeat = undefined;
-  }
-  if (sessionId && !ctx.heartbeat) {
-    ctx.heartbeat = { timer: setInterval(() => sendHeartbeat(ctx), heartbeatMs), intervalMs: heartbeatMs };
+  // The interval restarts when the policy changes it.
+  if (ctx.heartbeat?.intervalMs !== intervalMs) {
+    clearInterval(ctx.heartbeat?.timer);
+    ctx.heartbeat = intervalMs ? { timer: setInterval(() => sendHeartbeat(ctx), intervalMs), intervalMs } : undefined;
   }
 
   const streamId = ctx.session?.isAccepted ? sessionId : undefined;
