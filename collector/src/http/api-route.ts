@@ -75,7 +75,7 @@ async function readJsonBody(
   const encodingMessage = unsupportedEncodingMessage(c.req.raw);
   if (encodingMessage) return sendError(c, 415, 'unsupported_media_type', encodingMessage);
 
-  const body = await readBodyText(c.req.raw, MAX_ADMIN_BODY_BYTES);
+  const body = await readBodyText(c, MAX_ADMIN_BODY_BYTES);
   const contentType = c.req.header('content-type');
   if (body.isOk && body.text.trim() !== '' && !isContentTypeOf(contentType, ['application/json'])) {
     const received = contentType?.slice(0, 128) ?? 'none';

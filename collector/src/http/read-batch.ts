@@ -50,7 +50,7 @@ export async function readEnvelope(c: Context<AppEnv>): Promise<BatchEnvelope | 
 }
 
 async function readJson(c: Context<AppEnv>): Promise<unknown> {
-  const body = await readBodyText(c.req.raw, MAX_BODY_BYTES);
+  const body = await readBodyText(c, MAX_BODY_BYTES);
   if (!body.isOk && body.reason === 'too_large') {
     const message = `Request body must be at most ${MAX_BODY_BYTES} bytes`;
     return sendError(c, 413, 'payload_too_large', message);
