@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 
-/** Decodes strict UTF-8; stateless between calls, so one instance serves every request. */
+/** Strict UTF-8 decoder. It keeps no state between calls, so one instance serves every request. */
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
 
 /** Reason `readBodyText` could not return the body. */
@@ -42,7 +42,7 @@ function readIncoming(incoming: IncomingMessage, maxBytes: number): Promise<Body
     const onData = (chunk: Buffer) => {
       size += chunk.byteLength;
       if (size > maxBytes) {
-        // Stops reading the rest, as a web reader's cancel would.
+        // Pausing leaves the rest of an oversized body unread.
         incoming.pause();
         finish({ isOk: false, reason: 'too_large' });
         return;
