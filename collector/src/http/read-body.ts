@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
 import type { Context } from 'hono';
 
 /** Strict UTF-8 decoder. It keeps no state between calls, so one instance serves every request. */
@@ -24,11 +24,13 @@ export function readBodyText(c: Context, maxBytes: number): Promise<BodyResult> 
   if (declared !== undefined && Number(declared) > maxBytes) {
     return Promise.resolve({ isOk: false, reason: 'too_large' });
   }
-  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-  return incoming ? readIncoming(incoming, maxBytes) : readWebBody(c.req.raw, maxBytes);
+  const incoming = (c.env as { incoming?: unknown } | undefined)?.incoming;
+  return incoming instanceof Readable
+    ? readIncoming(incoming, maxBytes)
+    : readWebBody(c.req.raw, maxBytes);
 }
 
-function readIncoming(incoming: IncomingMessage, maxBytes: number): Promise<BodyResult> {
+function readIncoming(incoming: Readable, maxBytes: number): Promise<BodyResult> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
