@@ -49,6 +49,8 @@ export async function startServer(
       ...(config.duckdbMemoryLimit ? { memoryLimit: config.duckdbMemoryLimit } : {}),
       onIngestLogError: (error, count) =>
         logger.error({ err: error, count }, 'integration log lost ingest errors'),
+      onLoadError: (error) =>
+        logger.error({ err: error }, 'loading the ingest log into DuckDB failed; the next load retries'),
     }));
   const hub = new StreamHub();
   const now = options.now ?? Date.now;

@@ -90,7 +90,7 @@ export class SessionService {
   }
 
   /**
-   * Applies a validated batch and resolves once its writes are committed.
+   * Applies a validated batch and resolves once its writes are durable (in the ingest log).
    * `clientNetwork` is the truncated address of the sender (`truncateAddress`).
    */
   async ingest(batch: Batch, clientNetwork: string | null = null): Promise<IngestResult> {

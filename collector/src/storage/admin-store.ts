@@ -50,6 +50,8 @@ export interface AdminStoreOptions {
   maxIngestErrors?: number;
   /** Receives a failed write of the integration log, or a count of errors dropped. */
   onIngestLogError?: (error: unknown, count: number) => void;
+  /** Resolves once the audit entries of acknowledged writes are in DuckDB; awaited before audit reads. */
+  beforeAuditRead?: () => Promise<void>;
 }
 
 /** Default size of the integration log, in rows. */
@@ -69,12 +71,14 @@ const INSERT_AUDIT_SQL = `
 export class AdminStore {
   readonly #connection: DuckDBConnection;
   readonly #ingestErrors: IngestErrorBuffer;
+  readonly #beforeAuditRead: () => Promise<void>;
   #lastAuditSeq = 0;
   #lastIngestErrorSeq = 0;
   #tail: Promise<unknown> = Promise.resolve();
 
   private constructor(connection: DuckDBConnection, options: AdminStoreOptions) {
     this.#connection = connection;
+    this.#beforeAuditRead = options.beforeAuditRead ?? (() => Promise.resolve());
     const keep = options.maxIngestErrors ?? DEFAULT_MAX_INGEST_ERRORS;
     this.#ingestErrors = new IngestErrorBuffer(
       (errors) => this.#insertIngestErrors(errors, keep),
@@ -179,6 +183,7 @@ export class AdminStore {
 
   /** Lists audit entries, newest first. */
   async listAudit(filter: AuditFilter): Promise<AuditRow[]> {
+    await this.#beforeAuditRead();
     const rows = await this.#read(
       `SELECT * FROM audit_log
        WHERE ($beforeSeq IS NULL OR seq < $beforeSeq)

@@ -33,16 +33,30 @@ import {
  */
 export class AnalyticsStore {
   readonly #connection: DuckDBConnection;
+  readonly #sync: () => Promise<void>;
   /** Recent bucketings by range, kind and time zone, because a report needs one several times. */
   readonly #bucketings = new Map<string, Bucketing>();
 
-  private constructor(connection: DuckDBConnection) {
+  private constructor(connection: DuckDBConnection, sync: () => Promise<void>) {
     this.#connection = connection;
+    this.#sync = sync;
   }
 
-  /** Opens the store's connection on `instance`. */
-  static async open(instance: DuckDBInstance): Promise<AnalyticsStore> {
-    return new AnalyticsStore(await instance.connect());
+  /**
+   * Opens the store's connection on `instance`. Every query first awaits
+   * `sync`, which resolves once the writes acknowledged so far are in DuckDB.
+   */
+  static async open(
+    instance: DuckDBInstance,
+    sync: () => Promise<void> = () => Promise.resolve(),
+  ): Promise<AnalyticsStore> {
+    return new AnalyticsStore(await instance.connect(), sync);
+  }
+
+  /** Runs a query once the acknowledged writes are in DuckDB. */
+  async #read<T>(query: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
+    await this.#sync();
+    return query(this.#connection);
   }
 
   /** Lists the start (epoch ms) of every bucket that overlaps the range. */
@@ -63,46 +77,52 @@ export class AnalyticsStore {
 
   /** Counts sessions, unique, new and returning users per bucket. */
   sessionCounts(query: ReportQuery): Promise<Series<SessionCounts>> {
-    return readSessionCounts(this.#connection, query, this.#bucketing(query, query.interval));
+    const bucketing = this.#bucketing(query, query.interval);
+    return this.#read((connection) => readSessionCounts(connection, query, bucketing));
   }
 
   /** Computes duration, engaged and idle time per bucket. */
   durations(query: ReportQuery): Promise<Series<DurationStats>> {
-    return readDurations(this.#connection, query, this.#bucketing(query, query.interval));
+    const bucketing = this.#bucketing(query, query.interval);
+    return this.#read((connection) => readDurations(connection, query, bucketing));
   }
 
   /** Counts bounces among ended sessions per bucket. */
   bounces(query: ReportQuery): Promise<Series<BounceStats>> {
-    return readBounces(this.#connection, query, this.#bucketing(query, query.interval));
+    const bucketing = this.#bucketing(query, query.interval);
+    return this.#read((connection) => readBounces(connection, query, bucketing));
   }
 
   /** Counts sessions by end reason per bucket. */
   endReasons(query: ReportQuery): Promise<Series<EndReasonCounts>> {
-    return readEndReasons(this.#connection, query, this.#bucketing(query, query.interval));
+    const bucketing = this.#bucketing(query, query.interval);
+    return this.#read((connection) => readEndReasons(connection, query, bucketing));
   }
 
   /** Computes the live session count per bucket and its peak. */
   concurrency(query: ReportQuery): Promise<Concurrency> {
-    return readConcurrency(this.#connection, query, this.#bucketing(query, query.interval));
+    const bucketing = this.#bucketing(query, query.interval);
+    return this.#read((connection) => readConcurrency(connection, query, bucketing));
   }
 
   /** Computes sessions per user per day and per week. */
   frequency(query: ReportQuery): Promise<Frequency> {
-    return readFrequency(this.#connection, query);
+    return this.#read((connection) => readFrequency(connection, query));
   }
 
   /** Computes interactions by kind and page views per session. */
   interactions(query: ReportQuery): Promise<InteractionStats> {
-    return readInteractions(this.#connection, query);
+    return this.#read((connection) => readInteractions(connection, query));
   }
 
   /** Computes the distribution of the maximum tabs open at once per session. */
   tabs(query: ReportQuery): Promise<Distribution> {
-    return readTabs(this.#connection, query);
+    return this.#read((connection) => readTabs(connection, query));
   }
 
   /** Lists the ids of the sessions that have not ended. */
   async listLiveIds(): Promise<string[]> {
+    await this.#sync();
     const reader = await this.#connection.runAndReadAll(
       'SELECT id FROM sessions WHERE ended_at IS NULL',
     );

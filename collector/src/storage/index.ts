@@ -1,5 +1,5 @@
 /** The storage module: the only code that runs SQL. */
-export { openStorage } from './storage.js';
+export { ingestLogPath, openStorage } from './storage.js';
 export type { LiveSessionFilter, Storage, StorageOptions } from './storage.js';
 export type { AnalyticsSummary } from './analytics.js';
 export type { AnalyticsStore } from './analytics-store.js';

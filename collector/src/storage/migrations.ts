@@ -153,6 +153,34 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE events_without_key RENAME TO events;
     `,
   },
+  {
+    // The collector holds these ids in memory and finds resent events there,
+    // so the key only cost every load an index update.
+    version: 6,
+    name: 'drop the key of live event ids',
+    sql: `
+      CREATE TABLE live_event_ids_without_key (
+        id VARCHAR NOT NULL,
+        session_id VARCHAR NOT NULL
+      );
+      INSERT INTO live_event_ids_without_key SELECT id, session_id FROM live_event_ids;
+      DROP TABLE live_event_ids;
+      ALTER TABLE live_event_ids_without_key RENAME TO live_event_ids;
+    `,
+  },
+  {
+    // Committed with each load, so a segment a crash left behind after its
+    // load is deleted at start-up rather than loaded twice.
+    version: 7,
+    name: 'record the last loaded ingest log segment',
+    sql: `
+      CREATE TABLE ingest_log_state (
+        id INTEGER PRIMARY KEY,
+        last_loaded_seq BIGINT NOT NULL
+      );
+      INSERT INTO ingest_log_state VALUES (1, 0);
+    `,
+  },
 ];
 
 /**

@@ -14,9 +14,11 @@ import {
   listSessions,
   type SessionFilter,
 } from './session-queries.js';
+import { IngestLog } from './ingest-log.js';
+import { LiveEventIndex } from './live-event-index.js';
 import { type ErasureCounts, eraseUserData, exportUserData, type UserData } from './user-data.js';
 import { type WriteRequest, WriteQueue } from './write-queue.js';
-import { WriteStatements } from './write-statements.js';
+import { GROUP_LINE_PREFIX, WriteStatements } from './write-statements.js';
 
 /** Filters of `Storage.listLiveSessions`. */
 export interface LiveSessionFilter {
@@ -34,7 +36,7 @@ export interface Storage {
   readonly analytics: AnalyticsStore;
   /** Settings, policies, user groups, audit log and integration log, on a connection of their own. */
   readonly admin: AdminStore;
-  /** Runs a write request in the serialized write queue and resolves after its COMMIT. */
+  /** Runs a write request in the write queue and resolves once it is synced to the ingest log. */
   transact<T>(request: WriteRequest<T>): Promise<T>;
   /** Loads one session by id. */
   getSession(id: string): Promise<SessionRow | undefined>;
@@ -71,6 +73,8 @@ export interface Storage {
 
 /** Options of `openStorage`. */
 export interface StorageOptions extends AdminStoreOptions {
+  /** Receives an error of a background load of the ingest log, which the next load retries. */
+  onLoadError?: (error: unknown) => void;
   /**
    * DuckDB's `memory_limit`, such as `512MB` or `2GiB`. DuckDB keeps table
    * blocks it has read or written cached up to this limit, so resident memory
@@ -82,10 +86,16 @@ export interface StorageOptions extends AdminStoreOptions {
 /** Paths opened by this process, because DuckDB's file lock allows a second open in one process. */
 const openPaths = new Set<string>();
 
+/** Returns the folder of the ingest log of a database file: its path with `.ingest` appended. */
+export function ingestLogPath(databasePath: string): string {
+  return `${resolve(databasePath)}.ingest`;
+}
+
 /**
  * Opens (creating it and its folder when missing) a DuckDB file, applies
- * pending migrations and returns the storage. Throws when another process or
- * another storage in this process has the file open.
+ * pending migrations, loads what a crash left in the ingest log and returns
+ * the storage. Throws when another process or another storage in this
+ * process has the file open.
  */
 export async function openStorage(
   path: string,
@@ -101,12 +111,41 @@ export async function openStorage(
     instance = await createInstance(absolutePath, options.memoryLimit);
     const writer = await instance.connect();
     await runMigrations(writer);
-    const statements = await WriteStatements.create(writer);
+    const groupReader = await instance.connect();
+    const statements = await WriteStatements.create(writer, groupReader);
+    const lastLoadedSeq = await statements.readLastLoadedSeq();
+    const { log, segments } = await IngestLog.open(
+      ingestLogPath(absolutePath),
+      lastLoadedSeq,
+      GROUP_LINE_PREFIX,
+    );
+    const liveEventIds = new LiveEventIndex();
+    // Opened after recovery, because it numbers audit entries after the last stored one.
+    let admin: AdminStore | undefined;
+    const queue = new WriteQueue(statements, {
+      nextAuditSeq: () => {
+        if (!admin) throw new Error('audit entry requested before storage finished opening');
+        return admin.nextAuditSeq();
+      },
+      log,
+      liveEventIds,
+      ...(options.onLoadError ? { onLoadError: options.onLoadError } : {}),
+    });
+    await queue.recover(segments);
+    for (const row of await statements.loadLiveEventIds()) liveEventIds.add(row.sessionId, row.id);
+
+    const sync = () => queue.sync();
     const reader = await instance.connect();
-    const analytics = await AnalyticsStore.open(instance);
-    const admin = await AdminStore.open(instance, options);
-    const queue = new WriteQueue(statements, { nextAuditSeq: () => admin.nextAuditSeq() });
-    return new DuckDBStorage(absolutePath, instance, { writer, reader, queue, analytics, admin });
+    const analytics = await AnalyticsStore.open(instance, sync);
+    admin = await AdminStore.open(instance, { ...options, beforeAuditRead: sync });
+    return new DuckDBStorage(absolutePath, instance, {
+      writer,
+      groupReader,
+      reader,
+      queue,
+      analytics,
+      admin,
+    });
   } catch (error) {
     instance?.closeSync();
     openPaths.delete(absolutePath);
@@ -135,6 +174,8 @@ function lockError(path: string, cause?: Error): Error {
 /** The connections and stores of one open database. */
 interface StorageParts {
   writer: DuckDBConnection;
+  /** Session reads of write groups. */
+  groupReader: DuckDBConnection;
   reader: DuckDBConnection;
   queue: WriteQueue;
   analytics: AnalyticsStore;
@@ -147,6 +188,7 @@ class DuckDBStorage implements Storage {
   readonly admin: AdminStore;
   readonly #instance: DuckDBInstance;
   readonly #writer: DuckDBConnection;
+  readonly #groupReader: DuckDBConnection;
   readonly #reader: DuckDBConnection;
   readonly #queue: WriteQueue;
   #closing: Promise<void> | undefined;
@@ -157,6 +199,7 @@ class DuckDBStorage implements Storage {
     this.admin = parts.admin;
     this.#instance = instance;
     this.#writer = parts.writer;
+    this.#groupReader = parts.groupReader;
     this.#reader = parts.reader;
     this.#queue = parts.queue;
   }
@@ -169,7 +212,9 @@ class DuckDBStorage implements Storage {
     const cached = this.#queue.cachedSession(id);
     if (cached) return cached;
 
-    const rows = await this.#readRows('SELECT * FROM sessions WHERE id = $id', { id });
+    // A session that no group changed since the last load is current in DuckDB, so no sync.
+    const reader = await this.#reader.runAndReadAll('SELECT * FROM sessions WHERE id = $id', { id });
+    const rows = reader.getRowObjectsJS();
     return rows[0] ? toSessionRow(rows[0]) : undefined;
   }
 
@@ -186,15 +231,18 @@ class DuckDBStorage implements Storage {
     return rows.map((row) => toSessionRow(row));
   }
 
-  listSessions(filter: SessionFilter): Promise<SessionRow[]> {
+  async listSessions(filter: SessionFilter): Promise<SessionRow[]> {
+    await this.#queue.sync();
     return listSessions(this.#reader, filter);
   }
 
-  listRecentEvents(sessionId: string, limit: number): Promise<EventRow[]> {
+  async listRecentEvents(sessionId: string, limit: number): Promise<EventRow[]> {
+    await this.#queue.sync();
     return listRecentEvents(this.#reader, sessionId, limit);
   }
 
-  listLiveSessionIds(): Promise<string[]> {
+  async listLiveSessionIds(): Promise<string[]> {
+    await this.#queue.sync();
     return listLiveSessionIds(this.#reader);
   }
 
@@ -222,6 +270,7 @@ class DuckDBStorage implements Storage {
 
   async exportUser(userId: string): Promise<UserData> {
     await this.admin.flushIngestErrors();
+    await this.#queue.sync();
     // A connection of its own, so that the transaction sees one snapshot.
     const connection = await this.#instance.connect();
     try {
@@ -250,7 +299,8 @@ class DuckDBStorage implements Storage {
     }));
   }
 
-  summarize(from: number, to: number): Promise<AnalyticsSummary> {
+  async summarize(from: number, to: number): Promise<AnalyticsSummary> {
+    await this.#queue.sync();
     return summarizeSessions(this.#reader, from, to);
   }
 
@@ -264,15 +314,18 @@ class DuckDBStorage implements Storage {
     await this.admin.close();
     this.analytics.close();
     this.#reader.closeSync();
+    this.#groupReader.closeSync();
     this.#writer.closeSync();
     this.#instance.closeSync();
     openPaths.delete(this.path);
   }
 
+  /** Runs a query on the read connection once every logged group is loaded. */
   async #readRows(
     sql: string,
     values: Record<string, string | number | null>,
   ): Promise<Record<string, unknown>[]> {
+    await this.#queue.sync();
     const reader = await this.#reader.runAndReadAll(sql, values);
     return reader.getRowObjectsJS();
   }

@@ -1,7 +1,10 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
+import type { AuditRow } from './admin-rows.js';
 import { BoundedCache } from './bounded-cache.js';
+import type { IngestLog, LogSegment, RecoveredSegment } from './ingest-log.js';
+import type { LiveEventIndex } from './live-event-index.js';
 import type { SessionRow } from './rows.js';
-import type { GroupRows, WriteStatements } from './write-statements.js';
+import { formatGroup, type GroupLine, type WriteStatements } from './write-statements.js';
 import {
   applyRequest,
   type CommittedState,
@@ -13,13 +16,18 @@ import {
 
 export type { WriteRequest, WriteView } from './write-view.js';
 
-/** Maximum write requests committed together in one transaction. */
+/** Maximum write requests logged together in one group. */
 const MAX_GROUP_REQUESTS = 256;
 /** Maximum event ids a group may declare, which bounds the rows of one insert. */
 const MAX_GROUP_EVENT_IDS = 20_000;
 
 /** Erased session ids remembered in memory, so a late batch cannot recreate one. */
 const MAX_ERASED_SESSION_IDS = 100_000;
+
+/** Time a logged group may wait before its rows are loaded into DuckDB. */
+const LOAD_INTERVAL_MS = 500;
+/** Size of the open log segment that starts a load at once. */
+const MAX_SEGMENT_BYTES = 16 * 1024 * 1024;
 
 /** What work run by `WriteQueue.runExclusive` returns. */
 export interface ExclusiveResult<T> {
@@ -35,6 +43,12 @@ export type ExclusiveWork<T> = (connection: DuckDBConnection) => Promise<Exclusi
 export interface WriteQueueOptions {
   /** Returns the sequence number of a new audit entry. */
   nextAuditSeq(): number;
+  /** The log that write groups are appended to before their promises settle. */
+  log: IngestLog;
+  /** The event ids of live sessions, as `live_event_ids` contains them once loaded. */
+  liveEventIds: LiveEventIndex;
+  /** Receives an error of a background load, which the next load retries. */
+  onLoadError?: (error: unknown) => void;
 }
 
 interface Settlers {
@@ -52,21 +66,49 @@ interface PendingExclusive extends Settlers {
 
 type Pending = PendingWrite | PendingExclusive;
 
+/** Sessions and audit entries of the groups in one log segment, kept until the segment is loaded. */
+interface SegmentRows {
+  sessions: Map<string, SessionRow>;
+  audit: AuditRow[];
+}
+
 /**
- * Serializes every write through one connection, one transaction at a time.
+ * Serializes every write, one group of requests at a time.
  *
- * Requests that arrive while a transaction runs are committed together in the
- * next one (group commit); each promise settles only after its COMMIT. As this
- * process holds the only lock on the file, the queue also keeps the committed
- * state of recent sessions and event ids in memory to skip most loads.
+ * Requests that arrive while a group is written join the next group. A group
+ * is appended to the ingest log and synced to disk before its promises
+ * settle. In the background, every `LOAD_INTERVAL_MS` or when `sync` is
+ * called, the closed log segments are loaded into DuckDB in one transaction
+ * while new groups go on into the next segment.
+ *
+ * This process has the only lock on the file, so between loads the state in
+ * memory is the truth. It consists of the sessions DuckDB does not have yet
+ * (never evicted before their load), a cache of recent sessions and the ids
+ * of every live session's events. Groups read DuckDB only for sessions in
+ * neither, whose latest state a load has committed.
  */
 export class WriteQueue {
   readonly #statements: WriteStatements;
   readonly #nextAuditSeq: () => number;
   readonly #pending: Pending[] = [];
+  readonly #log: IngestLog;
+  readonly #liveEventIds: LiveEventIndex;
+  readonly #onLoadError: (error: unknown) => void;
   readonly #sessionCache = new BoundedCache<string, SessionRow>(10_000);
-  readonly #recentEventIds = new BoundedCache<string, true>(100_000);
   readonly #erasedSessionIds = new BoundedCache<string, true>(MAX_ERASED_SESSION_IDS);
+  /** Latest state of each session that a logged group changed, until a load writes it to DuckDB. */
+  readonly #unloadedSessions = new Map<string, SessionRow>();
+  /** Rows of each log segment that is not loaded yet, by segment sequence number. */
+  readonly #segmentRows = new Map<number, SegmentRows>();
+  /** Closed segments waiting for a load, in order. */
+  #closedSegments: LogSegment[] = [];
+  /** Loads and exclusive work, which use the write connection one at a time. */
+  #connectionTasks: Promise<unknown> = Promise.resolve();
+  #isLoadScheduled = false;
+  /** The group being appended and remembered; a load waits for it after closing its segment. */
+  #groupInFlight: Promise<void> = Promise.resolve();
+  #loadTimer: NodeJS.Timeout | undefined;
+  #loggedSince: number | undefined;
   #draining: Promise<void> = Promise.resolve();
   #isDraining = false;
   #isClosed = false;
@@ -74,9 +116,37 @@ export class WriteQueue {
   constructor(statements: WriteStatements, options: WriteQueueOptions) {
     this.#statements = statements;
     this.#nextAuditSeq = options.nextAuditSeq;
+    this.#log = options.log;
+    this.#liveEventIds = options.liveEventIds;
+    this.#onLoadError = options.onLoadError ?? (() => {});
   }
 
-  /** Queues a request and resolves with its `apply` result once its transaction commits. */
+  /**
+   * Loads the segments an earlier run left in the log before any other
+   * write. Call it once, right after creating the queue.
+   */
+  async recover(segments: readonly RecoveredSegment[]): Promise<void> {
+    for (const segment of segments) {
+      const rows = this.#rowsOf(segment.seq);
+      for (const line of segment.groupLines) {
+        const { sessions, audit } = JSON.parse(line) as GroupLine;
+        for (const row of sessions) {
+          rows.sessions.set(row.id, row);
+          this.#unloadedSessions.set(row.id, row);
+        }
+        rows.audit.push(...audit);
+      }
+      this.#closedSegments.push({ seq: segment.seq, path: segment.path });
+    }
+    await this.sync();
+  }
+
+  /** Resolves once every group whose promise settled before the call is loaded into DuckDB. */
+  sync(): Promise<void> {
+    return this.#onConnection(() => this.#load());
+  }
+
+  /** Queues a request and resolves with its `apply` result once its group is in the log. */
   transact<T>(request: WriteRequest<T>): Promise<T> {
     return this.#enqueue<T>((settlers) => ({ ...settlers, request }));
   }
@@ -95,24 +165,42 @@ export class WriteQueue {
 
   /**
    * Queues work that runs alone between write groups, such as a purge or an
-   * erasure, and resolves with its value after its COMMIT. The session cache
-   * is cleared afterwards, because the work may have changed any row.
+   * erasure, after loading every logged group, and resolves with its value
+   * after its COMMIT. The session cache is cleared afterwards, because the
+   * work may have changed any row.
    */
   runExclusive<T>(work: ExclusiveWork<T>): Promise<T> {
     return this.#enqueue<T>((settlers) => ({ ...settlers, work }));
   }
 
-  /** Returns a copy of the cached committed state of a session, if cached. */
+  /** Returns a copy of the current state of a session, if held in memory. */
   cachedSession(id: string): SessionRow | undefined {
-    const row = this.#sessionCache.get(id);
+    const row = this.#unloadedSessions.get(id) ?? this.#sessionCache.get(id);
     return row === undefined ? undefined : { ...row };
   }
 
-  /** Rejects new requests, waits until queued requests have settled and closes the appenders. */
+  /**
+   * Rejects new requests, waits until queued requests have settled, loads
+   * the log into DuckDB and closes the appenders. A failed load leaves its
+   * segments for the next start.
+   */
   async close(): Promise<void> {
     this.#isClosed = true;
+    clearTimeout(this.#loadTimer);
     await this.#draining;
-    await this.#statements.close();
+    try {
+      await this.sync();
+    } finally {
+      await this.#log.close();
+      await this.#statements.close();
+    }
+  }
+
+  /** Runs a task on the write connection after the tasks queued before it. */
+  #onConnection<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.#connectionTasks.then(task);
+    this.#connectionTasks = result.catch(() => {});
+    return result;
   }
 
   async #drain(): Promise<void> {
@@ -123,7 +211,7 @@ export class WriteQueue {
           this.#pending.shift();
           await this.#runExclusive(first);
         } else {
-          await this.#runGroup(this.#takeGroup(), true);
+          await this.#runGroup(this.#takeGroup());
         }
       }
     } finally {
@@ -134,8 +222,15 @@ export class WriteQueue {
 
   async #runExclusive(item: PendingExclusive): Promise<void> {
     try {
-      const result = await this.#statements.runInTransaction(item.work);
-      for (const id of result.erasedSessionIds ?? []) this.#erasedSessionIds.set(id, true);
+      const result = await this.#onConnection(async () => {
+        // The work reads and deletes rows, so every logged group must be in DuckDB first.
+        await this.#load();
+        return this.#statements.runInTransaction(item.work);
+      });
+      for (const id of result.erasedSessionIds ?? []) {
+        this.#erasedSessionIds.set(id, true);
+        this.#liveEventIds.forgetSession(id);
+      }
       item.resolve(result.value);
     } catch (error) {
       item.reject(error);
@@ -157,68 +252,117 @@ export class WriteQueue {
     return this.#pending.splice(0, count) as PendingWrite[];
   }
 
-  async #runGroup(group: PendingWrite[], canSplit: boolean): Promise<void> {
+  async #runGroup(group: PendingWrite[]): Promise<void> {
     const state = createGroupState();
-
     let outcomes: Outcome[];
     try {
       await this.#loadSessions(group, state);
-      outcomes = await this.#write(group, state);
+      const committed = this.#committedState(state);
+      outcomes = group.map((item) => applyRequest(item.request, state, committed));
+      const logged = this.#logGroup(state);
+      this.#groupInFlight = logged.then(
+        () => {},
+        () => {},
+      );
+      await logged;
     } catch (error) {
-      if (canSplit && group.length > 1) {
-        // Retry alone so that one failing request cannot fail the others.
-        for (const item of group) await this.#runGroup([item], false);
-      } else {
-        for (const item of group) item.reject(error);
-      }
+      for (const item of group) item.reject(error);
       return;
     }
 
-    this.#remember(state);
     group.forEach((item, index) => {
       const outcome = outcomes[index]!;
       if (outcome.isOk) item.resolve(outcome.value);
       else item.reject(outcome.error);
     });
+    if (this.#isLoadDue()) this.#scheduleLoad();
+  }
+
+  /** Appends a group to the log, unless it wrote nothing, and copies it into the state in memory. */
+  async #logGroup(state: GroupState): Promise<void> {
+    if (state.sessions.size === 0 && state.events.size === 0 && state.audit.length === 0) {
+      this.#remember(state, undefined);
+      return;
+    }
+
+    const sessions = [...state.sessions.values()];
+    const text = formatGroup(state.events.values(), { sessions, audit: state.audit });
+    const seq = await this.#log.append(text);
+    this.#remember(state, seq);
+    this.#loggedSince ??= Date.now();
+    // A quiet period still loads the group within the interval.
+    this.#loadTimer ??= setTimeout(() => {
+      this.#loadTimer = undefined;
+      this.#scheduleLoad();
+    }, LOAD_INTERVAL_MS);
+    this.#loadTimer.unref();
+  }
+
+  #isLoadDue(): boolean {
+    if (this.#loggedSince === undefined) return false;
+    const age = Date.now() - this.#loggedSince;
+    return age >= LOAD_INTERVAL_MS || this.#log.openBytes >= MAX_SEGMENT_BYTES;
+  }
+
+  /** Starts a background load unless one is waiting to start. */
+  #scheduleLoad(): void {
+    if (this.#isLoadScheduled || this.#isClosed) return;
+    this.#isLoadScheduled = true;
+    this.#onConnection(() => {
+      this.#isLoadScheduled = false;
+      return this.#load();
+    }).catch((error: unknown) => this.#onLoadError(error));
   }
 
   /**
-   * Applies the group and commits its writes. Event ids missing from the
-   * recent-id cache are assumed new. When the insert proves some were stored,
-   * the group is applied again knowing them.
+   * Closes the open segment and loads every closed one into DuckDB in one
+   * transaction, then deletes their files. On failure the segments and the
+   * state in memory stay, and the next load tries them again. Runs only as
+   * a connection task.
    */
-  async #write(group: PendingWrite[], state: GroupState): Promise<Outcome[]> {
-    for (let attempt = 1; ; attempt += 1) {
-      state.sessions.clear();
-      state.events.clear();
-      state.audit = [];
-      const committed = this.#committedState(state);
-      const outcomes = group.map((item) => applyRequest(item.request, state, committed));
+  async #load(): Promise<void> {
+    clearTimeout(this.#loadTimer);
+    this.#loadTimer = undefined;
+    this.#loggedSince = undefined;
+    const segment = await this.#log.rotate();
+    if (segment) this.#closedSegments.push(segment);
+    // The group appended last may still be copying itself into the rows of its segment.
+    await this.#groupInFlight;
+    const segments = this.#closedSegments;
+    if (segments.length === 0) return;
 
-      try {
-        await this.#statements.writeGroup(this.#groupRows(state));
-        return outcomes;
-      } catch (error) {
-        const stored = await this.#statements.rollback([...state.events.keys()]);
-        if (stored.length === 0 || attempt === 2) throw error;
-        for (const id of stored) state.storedEventIds.add(id);
-      }
+    const sessions = new Map<string, SessionRow>();
+    const audit: AuditRow[] = [];
+    for (const { seq } of segments) {
+      const rows = this.#segmentRows.get(seq);
+      for (const [id, row] of rows?.sessions ?? []) sessions.set(id, row);
+      audit.push(...(rows?.audit ?? []));
     }
+    try {
+      await this.#statements.loadLog(segments, { sessions: [...sessions.values()], audit });
+    } catch (error) {
+      await this.#statements.rollback();
+      throw error;
+    }
+
+    this.#closedSegments = [];
+    for (const { seq } of segments) this.#segmentRows.delete(seq);
+    for (const [id, row] of sessions) {
+      // A group logged during the load may have changed the session again.
+      if (this.#unloadedSessions.get(id) !== row) continue;
+      this.#unloadedSessions.delete(id);
+      this.#sessionCache.set(id, row);
+    }
+    await this.#log.remove(segments);
   }
 
-  #groupRows(state: GroupState): GroupRows {
-    const newSessions: SessionRow[] = [];
-    const changedSessions: SessionRow[] = [];
-    for (const [id, row] of state.sessions) {
-      const isCommitted = this.#sessionCache.has(id) || Boolean(state.loadedSessions.get(id));
-      (isCommitted ? changedSessions : newSessions).push(row);
+  #rowsOf(seq: number): SegmentRows {
+    let rows = this.#segmentRows.get(seq);
+    if (!rows) {
+      rows = { sessions: new Map(), audit: [] };
+      this.#segmentRows.set(seq, rows);
     }
-    return {
-      newSessions,
-      changedSessions,
-      events: [...state.events.values()],
-      audit: state.audit,
-    };
+    return rows;
   }
 
   /**
@@ -230,7 +374,7 @@ export class WriteQueue {
     const userIds = new Set<string>();
     for (const { request } of group) {
       for (const id of request.sessionIds) {
-        if (!this.#sessionCache.has(id)) ids.add(id);
+        if (!this.#unloadedSessions.has(id) && !this.#sessionCache.has(id)) ids.add(id);
       }
       for (const userId of request.userIds ?? []) userIds.add(userId);
     }
@@ -245,25 +389,43 @@ export class WriteQueue {
       state.userSessionIds.get(row.userId ?? '')?.add(row.id);
       if (!this.#sessionCache.has(row.id)) state.loadedSessions.set(row.id, row);
     }
+    // Sessions DuckDB does not have yet; the view checks each one's current state.
+    for (const row of this.#unloadedSessions.values()) {
+      if (row.userId !== null) state.userSessionIds.get(row.userId)?.add(row.id);
+    }
   }
 
-  /** Returns what the requests of a group read of the committed state. */
+  /** Returns what the requests of a group read of the state before the group. */
   #committedState(state: GroupState): CommittedState {
     return {
-      session: (id) => this.#sessionCache.get(id) ?? state.loadedSessions.get(id) ?? undefined,
-      hasRecentEvent: (id) => this.#recentEventIds.has(id),
+      session: (id) =>
+        this.#unloadedSessions.get(id) ??
+        this.#sessionCache.get(id) ??
+        state.loadedSessions.get(id) ??
+        undefined,
+      hasLiveEvent: (id) => this.#liveEventIds.has(id),
       isErased: (id) => this.#erasedSessionIds.has(id),
       nextAuditSeq: this.#nextAuditSeq,
     };
   }
 
-  /** Copies a committed group into the caches. */
-  #remember(state: GroupState): void {
+  /** Copies a group into the state in memory; `seq` is the log segment it was appended to. */
+  #remember(state: GroupState, seq: number | undefined): void {
     for (const [id, row] of state.loadedSessions) {
-      if (row) this.#sessionCache.set(id, row);
+      if (row && !this.#unloadedSessions.has(id)) this.#sessionCache.set(id, row);
     }
-    for (const [id, row] of state.sessions) this.#sessionCache.set(id, row);
-    for (const id of state.storedEventIds) this.#recentEventIds.set(id, true);
-    for (const id of state.events.keys()) this.#recentEventIds.set(id, true);
+    if (seq !== undefined) {
+      const rows = this.#rowsOf(seq);
+      for (const [id, row] of state.sessions) {
+        rows.sessions.set(id, row);
+        this.#unloadedSessions.set(id, row);
+      }
+      rows.audit.push(...state.audit);
+    }
+    for (const row of state.events.values()) this.#liveEventIds.add(row.sessionId, row.id);
+    // The load deletes the live event ids of the sessions the group ended.
+    for (const row of state.sessions.values()) {
+      if (row.endedAt !== null) this.#liveEventIds.forgetSession(row.id);
+    }
   }
 }

@@ -7,6 +7,7 @@ import {
   VARCHAR,
 } from '@duckdb/node-api';
 import { AUDIT_COLUMNS, type AuditRow } from './admin-rows.js';
+import type { LogSegment } from './ingest-log.js';
 import {
   type ColumnKind,
   EVENT_COLUMNS,
@@ -16,18 +17,29 @@ import {
   toSessionRow,
 } from './rows.js';
 
-const CHANGED_SESSIONS = 'staging_changed_sessions';
+const STAGED_SESSIONS = 'staging_sessions';
 const ENDED_SESSIONS = 'staging_ended_sessions';
-const STAGED_EVENT_IDS = 'staging_event_ids';
+const STAGED_EVENTS = 'staging_events';
 
 const SESSION_UPDATES = SESSION_COLUMNS.filter(([column]) => column !== 'id')
   .map(([column]) => `${column} = s.${column}`)
   .join(', ');
 
-/** SQL that copies the staged changed sessions into `sessions`, then empties their staging table. */
-const UPDATE_SESSIONS_SQL = `
-  UPDATE sessions SET ${SESSION_UPDATES} FROM ${CHANGED_SESSIONS} AS s WHERE sessions.id = s.id;
-  DELETE FROM ${CHANGED_SESSIONS};
+/**
+ * SQL that writes the staged sessions into `sessions`, updating the stored
+ * ones and inserting the rest, then empties their staging table.
+ */
+const UPSERT_SESSIONS_SQL = `
+  UPDATE sessions SET ${SESSION_UPDATES} FROM ${STAGED_SESSIONS} AS s WHERE sessions.id = s.id;
+  INSERT INTO sessions SELECT * FROM ${STAGED_SESSIONS} WHERE id NOT IN (SELECT id FROM sessions);
+  DELETE FROM ${STAGED_SESSIONS};
+`;
+
+/** SQL that copies the staged events into `events` and `live_event_ids`, then empties their staging table. */
+const INSERT_EVENTS_SQL = `
+  INSERT INTO events SELECT * FROM ${STAGED_EVENTS};
+  INSERT INTO live_event_ids SELECT id, session_id FROM ${STAGED_EVENTS};
+  DELETE FROM ${STAGED_EVENTS};
 `;
 
 /** SQL that deletes the live event ids of staged ended sessions, then empties their staging table. */
@@ -36,47 +48,79 @@ const FORGET_ENDED_SQL = `
   DELETE FROM ${ENDED_SESSIONS};
 `;
 
+const SQL_TYPES: Record<ColumnKind, string> = {
+  text: 'VARCHAR',
+  json: 'VARCHAR',
+  integer: 'INTEGER',
+  bigint: 'BIGINT',
+};
+
+/**
+ * SQL that stages the events of one ingest log segment (`$path`), read by
+ * DuckDB's JSON reader on its own threads. Event lines are flat `EventRow`
+ * objects, and group lines, which have no `id`, are skipped.
+ */
+const STAGE_LOGGED_EVENTS_SQL = (() => {
+  const fields = EVENT_COLUMNS.map(([, field, kind]) => `"${field}": '${SQL_TYPES[kind]}'`);
+  const values = EVENT_COLUMNS.map(([, field]) => `"${field}"`);
+  return `
+    INSERT INTO ${STAGED_EVENTS}
+    SELECT ${values.join(', ')}
+    FROM read_json($path, format = 'newline_delimited', columns = {${fields.join(', ')}})
+    WHERE "id" IS NOT NULL
+  `;
+})();
+
 /** Commits the open transaction, empty or not, and begins the next one. */
 const COMMIT_AND_BEGIN_SQL = 'COMMIT; BEGIN TRANSACTION;';
 
-type AppenderName =
-  | 'newSessions'
-  | 'changedSessions'
-  | 'endedSessions'
-  | 'events'
-  | 'liveEventIds'
-  | 'audit'
-  | 'eventIds';
+type AppenderName = 'sessions' | 'endedSessions' | 'audit';
 
 /** Appenders of the write connection, one a table. */
 type Appenders = Record<AppenderName, DuckDBAppender>;
 
 const ID_COLUMN = [['id', 'id', 'text']] as const;
 
-/** Columns of `live_event_ids`, filled from event rows. */
-const LIVE_EVENT_ID_COLUMNS = [
-  ['id', 'id', 'text'],
-  ['session_id', 'sessionId', 'text'],
-] as const satisfies ReadonlyArray<readonly [string, keyof EventRow, ColumnKind]>;
+/**
+ * The last line a write group appends to the ingest log, after one line per
+ * event (an `EventRow`). It starts with `GROUP_LINE_PREFIX`.
+ */
+export interface GroupLine {
+  group: true;
+  /** Every session the group created or changed, as it is after the group. */
+  sessions: SessionRow[];
+  audit: AuditRow[];
+}
 
-/** Rows of one write group. */
-export interface GroupRows {
-  newSessions: readonly SessionRow[];
-  changedSessions: readonly SessionRow[];
-  events: readonly EventRow[];
+/** Start of every group line, which no event line has. */
+export const GROUP_LINE_PREFIX = '{"group":true,';
+
+/** Returns the log text of a write group: its event lines, then its group line. */
+export function formatGroup(events: Iterable<EventRow>, line: Omit<GroupLine, 'group'>): string {
+  let text = '';
+  for (const event of events) text += `${JSON.stringify(event)}\n`;
+  const rest = JSON.stringify({ sessions: line.sessions, audit: line.audit });
+  return `${text}${GROUP_LINE_PREFIX}${rest.slice(1)}\n`;
+}
+
+/** The rows of ingest log segments that a load writes besides their events. */
+export interface LoadRows {
+  /** The last state of each session the segments created or changed. */
+  sessions: readonly SessionRow[];
   audit: readonly AuditRow[];
 }
 
 /**
  * The SQL of the write connection, which always has a transaction open: the
- * next group's begins with the previous group's COMMIT. New rows go through
- * appenders straight into their tables, because an appender's flush joins
- * the open transaction and so commits or rolls back with it. Changed
- * sessions go through a temporary staging table and one UPDATE. Staging
+ * next one begins with the previous one's COMMIT. It loads ingest log
+ * segments into the tables and runs the queries the write queue needs.
+ * Sessions and audit entries come from memory through appenders, because an
+ * appender's flush joins the open transaction. Events come from the segment
+ * files through DuckDB's JSON reader, because appending them value by value
+ * from JS cost about 3.5 us per event on the main thread (measured with
+ * 500-event groups), which the reader spends on DuckDB's threads. Staging
  * tables are per connection and vanish with it, so a crash leaves no staged
- * rows behind. Appenders cost less CPU in total than inserting from JSON
- * text or copying from a staging table, measured in-process with 500-event
- * groups, although their flush runs on the main thread.
+ * rows behind.
  *
  * Only this connection writes `sessions` and `events`, so the snapshot of an
  * open transaction is never stale for them. Work that reads tables other
@@ -99,27 +143,31 @@ export class WriteStatements {
     this.#appenders = appenders;
   }
 
-  /** Creates the staging tables and appenders of this connection and prepares the load queries. */
-  static async create(connection: DuckDBConnection): Promise<WriteStatements> {
+  /**
+   * Creates the staging tables and appenders of the write connection and
+   * prepares the session queries of write groups on `groupReader`, a
+   * connection of their own, because they run while a load uses the write
+   * connection.
+   */
+  static async create(
+    connection: DuckDBConnection,
+    groupReader: DuckDBConnection,
+  ): Promise<WriteStatements> {
     await connection.run(
-      `CREATE TEMP TABLE ${CHANGED_SESSIONS} AS SELECT * FROM sessions WITH NO DATA`,
+      `CREATE TEMP TABLE ${STAGED_SESSIONS} AS SELECT * FROM sessions WITH NO DATA`,
     );
     await connection.run(`CREATE TEMP TABLE ${ENDED_SESSIONS} (id VARCHAR NOT NULL)`);
-    await connection.run(`CREATE TEMP TABLE ${STAGED_EVENT_IDS} (id VARCHAR NOT NULL)`);
+    await connection.run(`CREATE TEMP TABLE ${STAGED_EVENTS} AS SELECT * FROM events WITH NO DATA`);
     const statements = {
-      sessions: await connection.prepare('SELECT * FROM sessions WHERE id IN (SELECT unnest($1))'),
-      userSessions: await connection.prepare(
+      sessions: await groupReader.prepare('SELECT * FROM sessions WHERE id IN (SELECT unnest($1))'),
+      userSessions: await groupReader.prepare(
         'SELECT * FROM sessions WHERE ended_at IS NULL AND user_id IN (SELECT unnest($1))',
       ),
     };
     const appenders = {
-      newSessions: await connection.createAppender('sessions'),
-      changedSessions: await connection.createAppender(CHANGED_SESSIONS, 'main', 'temp'),
+      sessions: await connection.createAppender(STAGED_SESSIONS, 'main', 'temp'),
       endedSessions: await connection.createAppender(ENDED_SESSIONS, 'main', 'temp'),
-      events: await connection.createAppender('events'),
-      liveEventIds: await connection.createAppender('live_event_ids'),
       audit: await connection.createAppender('audit_log'),
-      eventIds: await connection.createAppender(STAGED_EVENT_IDS, 'main', 'temp'),
     };
     await connection.run('BEGIN TRANSACTION');
     return new WriteStatements(connection, statements, appenders);
@@ -141,26 +189,43 @@ export class WriteStatements {
     return reader.getRowObjectsJS().map((raw) => toSessionRow(raw));
   }
 
+  /** Loads every row of `live_event_ids`: the event ids of live sessions. */
+  async loadLiveEventIds(): Promise<Array<{ sessionId: string; id: string }>> {
+    const reader = await this.#connection.runAndReadAll('SELECT session_id, id FROM live_event_ids');
+    return reader.getRowsJS().map(([sessionId, id]) => ({ sessionId: String(sessionId), id: String(id) }));
+  }
+
+  /** Returns the sequence number of the last ingest log segment a load committed. */
+  async readLastLoadedSeq(): Promise<number> {
+    const reader = await this.#connection.runAndReadAll(
+      'SELECT last_loaded_seq FROM ingest_log_state WHERE id = 1',
+    );
+    return Number(reader.getRowsJS()[0]?.[0] ?? 0);
+  }
+
   /**
-   * Writes the rows in the open transaction and commits it. Throws when any
-   * write fails, such as an event id that a live session already stored, and
-   * then leaves the transaction for `rollback`.
+   * Writes ingest log segments (in order) with the sessions and audit entries
+   * of their lines, records the last one as loaded and commits. Throws when
+   * any write fails, and then leaves the transaction for `rollback`.
    */
-  async writeGroup(rows: GroupRows): Promise<void> {
-    append(this.#appenders.changedSessions, SESSION_COLUMNS, rows.changedSessions);
-    append(this.#appenders.newSessions, SESSION_COLUMNS, rows.newSessions);
-    const sessions = [...rows.newSessions, ...rows.changedSessions];
-    const ended = sessions.filter((row) => row.endedAt !== null);
+  async loadLog(segments: readonly LogSegment[], rows: LoadRows): Promise<void> {
+    for (const segment of segments) {
+      await this.#connection.run(STAGE_LOGGED_EVENTS_SQL, { path: segment.path });
+    }
+    append(this.#appenders.sessions, SESSION_COLUMNS, rows.sessions);
+    const ended = rows.sessions.filter((row) => row.endedAt !== null);
     append(this.#appenders.endedSessions, ID_COLUMN, ended);
     append(this.#appenders.audit, AUDIT_COLUMNS, rows.audit);
-    // The key of live_event_ids rejects, at this flush, an id a live session already stored.
-    append(this.#appenders.liveEventIds, LIVE_EVENT_ID_COLUMNS, rows.events);
-    append(this.#appenders.events, EVENT_COLUMNS, rows.events);
 
-    // A statement costs DuckDB about 0.7 ms here even on an empty table, so a
-    // group runs only the statements it needs, with its COMMIT, in one native call.
+    const lastSeq = Math.max(0, ...segments.map((segment) => segment.seq));
+    await this.#connection.run(
+      'UPDATE ingest_log_state SET last_loaded_seq = greatest(last_loaded_seq, $seq) WHERE id = 1',
+      { seq: lastSeq },
+    );
+    // The live event ids of a session that ended in these segments go after their insert.
     const sql = [
-      rows.changedSessions.length > 0 ? UPDATE_SESSIONS_SQL : '',
+      INSERT_EVENTS_SQL,
+      rows.sessions.length > 0 ? UPSERT_SESSIONS_SQL : '',
       ended.length > 0 ? FORGET_ENDED_SQL : '',
       COMMIT_AND_BEGIN_SQL,
     ];
@@ -168,23 +233,13 @@ export class WriteStatements {
   }
 
   /**
-   * Rolls back a failed `writeGroup`, which also empties the staging tables,
-   * begins the next transaction and returns which of `eventIds` live
-   * sessions already stored.
+   * Rolls back a failed `loadLog`, which also empties the staging tables,
+   * and begins the next transaction.
    */
-  async rollback(eventIds: readonly string[]): Promise<string[]> {
+  async rollback(): Promise<void> {
     // A failed flush leaves its rows in the appender's buffer.
     for (const appender of Object.values(this.#appenders)) appender.clear();
     await this.#restart();
-    if (eventIds.length === 0) return [];
-
-    const rows = eventIds.map((id) => ({ id }));
-    append(this.#appenders.eventIds, ID_COLUMN, rows);
-    const reader = await this.#connection.runAndReadAll(
-      `SELECT s.id FROM ${STAGED_EVENT_IDS} AS s JOIN live_event_ids AS e ON e.id = s.id`,
-    );
-    await this.#connection.run(`DELETE FROM ${STAGED_EVENT_IDS}`);
-    return reader.getRowObjectsJS().map((row) => String(row.id));
   }
 
   /** Rolls back the open transaction and begins a new one. */
@@ -211,7 +266,7 @@ export class WriteStatements {
     }
   }
 
-  /** Rolls back the open transaction, which is empty between groups, and closes the appenders. */
+  /** Rolls back the open transaction, which is empty between loads, and closes the appenders. */
   async close(): Promise<void> {
     await this.#connection.run('ROLLBACK').catch(() => {});
     for (const appender of Object.values(this.#appenders)) appender.closeSync();

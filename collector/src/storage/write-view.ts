@@ -12,10 +12,7 @@ export interface WriteView {
    * requests. The user id must be in the request's `userIds`.
    */
   listLiveSessionsOfUser(userId: string, appId?: string): SessionRow[];
-  /**
-   * Returns whether an event with this id is in the recent-id cache, was found
-   * stored by an earlier attempt, or is written in this group.
-   */
+  /** Returns whether a live session stored an event with this id, or this group writes one. */
   hasEvent(id: string): boolean;
   /** Returns whether the session's data was erased on request while this process ran. */
   isErased(sessionId: string): boolean;
@@ -23,7 +20,7 @@ export interface WriteView {
   putSession(row: SessionRow): void;
   /** Inserts an event, unless its id is already stored. */
   addEvent(row: EventRow): void;
-  /** Records an audit entry, committed with the rest of the request. */
+  /** Records an audit entry, written with the rest of the request. */
   addAudit(entry: AuditInput): void;
 }
 
@@ -37,29 +34,26 @@ export interface WriteRequest<T> {
   userIds?: readonly string[];
   /**
    * Computes the changes from the current state. It must be synchronous and
-   * have no side effect beyond the view, because the queue may call it again.
-   * That happens when its group fails and is retried request by request, and
-   * when an event that `hasEvent` reported as new turns out to be stored.
+   * have no side effect beyond the view.
    */
   apply(view: WriteView): T;
 }
 
 /** State of one group while it is applied and written. */
 export interface GroupState {
-  /** Committed sessions loaded for this group; null marks an id that does not exist. */
+  /** Stored sessions loaded for this group; null marks an id that does not exist. */
   loadedSessions: Map<string, SessionRow | null>;
-  /** Ids of the committed live sessions of each declared user. */
+  /** Ids of the live sessions of each declared user before this group. */
   userSessionIds: Map<string, Set<string>>;
-  storedEventIds: Set<string>;
   sessions: Map<string, SessionRow>;
   events: Map<string, EventRow>;
   audit: AuditRow[];
 }
 
-/** What a request can read of the committed state outside its group. */
+/** What a request can read of the state before its group. */
 export interface CommittedState {
   session(id: string): SessionRow | undefined;
-  hasRecentEvent(id: string): boolean;
+  hasLiveEvent(id: string): boolean;
   isErased(sessionId: string): boolean;
   nextAuditSeq(): number;
 }
@@ -72,7 +66,6 @@ export function createGroupState(): GroupState {
   return {
     loadedSessions: new Map(),
     userSessionIds: new Map(),
-    storedEventIds: new Set(),
     sessions: new Map(),
     events: new Map(),
     audit: [],
@@ -117,12 +110,7 @@ export function applyRequest(
     },
     hasEvent: (id) => {
       if (!eventIds.has(id)) throw new Error(`event ${id} is missing from eventIds`);
-      return (
-        events.has(id) ||
-        state.events.has(id) ||
-        state.storedEventIds.has(id) ||
-        committed.hasRecentEvent(id)
-      );
+      return events.has(id) || state.events.has(id) || committed.hasLiveEvent(id);
     },
     isErased: (id) => committed.isErased(id),
     putSession: (row) => {

@@ -1,0 +1,182 @@
+import { type FileHandle, mkdir, open, readdir, readFile, rm, truncate } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** A closed segment of the ingest log, ready to load into DuckDB. */
+export interface LogSegment {
+  /** Sequence number; segments load in this order. */
+  seq: number;
+  path: string;
+}
+
+/** A segment found at start-up, with the group lines of its complete groups. */
+export interface RecoveredSegment extends LogSegment {
+  groupLines: string[];
+}
+
+/** The segment appends go to. */
+interface OpenSegment {
+  seq: number;
+  handle: FileHandle;
+  /** Bytes on disk; the next write starts here. */
+  bytes: number;
+  /** The write in progress, settled either way. */
+  writing: Promise<void>;
+}
+
+const SEGMENT_PATTERN = /^(\d{12})\.ndjson$/;
+
+/**
+ * An append-only log of write groups in newline-delimited JSON, next to the
+ * database file. The write queue appends each group and calls `fdatasync`
+ * before it replies, so a reply never depends on a DuckDB commit, which
+ * costs far more than a file sync. The queue loads closed segments into
+ * DuckDB in bulk and then deletes them; at start-up it loads what a crash
+ * left behind.
+ */
+export class IngestLog {
+  readonly #dir: string;
+  #nextSeq: number;
+  #current: OpenSegment | undefined;
+  /** Opens the next segment; shared by appends that start while it opens. */
+  #opening: Promise<OpenSegment> | undefined;
+
+  private constructor(dir: string, nextSeq: number) {
+    this.#dir = dir;
+    this.#nextSeq = nextSeq;
+  }
+
+  /**
+   * Opens the log folder, creating it when missing, and returns the
+   * segments to load, in order. Segments up to `lastLoadedSeq` were loaded
+   * by an earlier run that stopped before deleting them, so they are deleted.
+   * Each other segment is cut after its last line that starts with
+   * `groupLinePrefix`, which removes a group a crash interrupted before its reply.
+   */
+  static async open(
+    dir: string,
+    lastLoadedSeq: number,
+    groupLinePrefix: string,
+  ): Promise<{ log: IngestLog; segments: RecoveredSegment[] }> {
+    await mkdir(dir, { recursive: true });
+    const segments: RecoveredSegment[] = [];
+    let maxSeq = lastLoadedSeq;
+    for (const name of (await readdir(dir)).sort()) {
+      const match = SEGMENT_PATTERN.exec(name);
+      if (!match) continue;
+      const seq = Number(match[1]);
+      const path = join(dir, name);
+      maxSeq = Math.max(maxSeq, seq);
+      if (seq <= lastLoadedSeq) {
+        await rm(path, { force: true });
+        continue;
+      }
+      segments.push({ seq, path, groupLines: await readGroupLines(path, groupLinePrefix) });
+    }
+    return { log: new IngestLog(dir, maxSeq + 1), segments };
+  }
+
+  /** Bytes appended to the open segment. */
+  get openBytes(): number {
+    return this.#current?.bytes ?? 0;
+  }
+
+  /**
+   * Appends lines (each ending in a newline) to the open segment, waits
+   * until they are on disk and returns the segment's sequence number. The
+   * caller appends one text at a time. On failure the segment is cut back to
+   * its previous length, so no partial line stays in front of later ones.
+   */
+  async append(text: string): Promise<number> {
+    let segment = this.#current;
+    // A rotation while the next segment opened closes it again, so open another.
+    while (!segment) {
+      const opened = await this.#openNext();
+      if (opened === this.#current) segment = opened;
+    }
+    const data = Buffer.from(text, 'utf8');
+    const write = (async () => {
+      try {
+        await segment.handle.write(data, 0, data.length, segment.bytes);
+        await segment.handle.datasync();
+        segment.bytes += data.length;
+      } catch (error) {
+        await segment.handle.truncate(segment.bytes).catch(() => {});
+        throw error;
+      }
+    })();
+    segment.writing = write.catch(() => {});
+    await write;
+    return segment.seq;
+  }
+
+  /**
+   * Closes the open segment, once a write in progress on it has finished,
+   * and returns it, or undefined when nothing was appended. Appends that
+   * start after the call go to a new segment.
+   */
+  async rotate(): Promise<LogSegment | undefined> {
+    const segment = this.#current;
+    if (!segment) return undefined;
+    this.#current = undefined;
+    await segment.writing;
+    await segment.handle.close();
+    return { seq: segment.seq, path: this.#pathOf(segment.seq) };
+  }
+
+  /** Deletes segments whose rows DuckDB committed. */
+  async remove(segments: readonly LogSegment[]): Promise<void> {
+    for (const segment of segments) await rm(segment.path, { force: true });
+  }
+
+  /** Closes the open segment, leaving its file for the next start. */
+  async close(): Promise<void> {
+    const segment = this.#current;
+    this.#current = undefined;
+    await segment?.writing;
+    await segment?.handle.close();
+  }
+
+  #openNext(): Promise<OpenSegment> {
+    this.#opening ??= this.#openSegment().finally(() => {
+      this.#opening = undefined;
+    });
+    return this.#opening;
+  }
+
+  async #openSegment(): Promise<OpenSegment> {
+    const seq = this.#nextSeq;
+    this.#nextSeq += 1;
+    const handle = await open(this.#pathOf(seq), 'wx');
+    // The new file's name is durable only once its folder is synced.
+    const dir = await open(this.#dir, 'r');
+    await dir.sync().finally(() => dir.close());
+    const segment = { seq, handle, bytes: 0, writing: Promise.resolve() };
+    this.#current = segment;
+    return segment;
+  }
+
+  #pathOf(seq: number): string {
+    return join(this.#dir, `${String(seq).padStart(12, '0')}.ndjson`);
+  }
+}
+
+/**
+ * Returns the group lines of a segment, and cuts the file after the last
+ * one, so the lines of an incomplete group are neither loaded nor followed
+ * by later groups.
+ */
+async function readGroupLines(path: string, prefix: string): Promise<string[]> {
+  const text = (await readFile(path)).toString('utf8');
+  const groupLines: string[] = [];
+  let end = 0;
+  let start = 0;
+  for (let newline = text.indexOf('\n'); newline !== -1; newline = text.indexOf('\n', start)) {
+    if (text.startsWith(prefix, start)) {
+      groupLines.push(text.slice(start, newline));
+      end = newline + 1;
+    }
+    start = newline + 1;
+  }
+  if (end < Buffer.byteLength(text)) await truncate(path, Buffer.byteLength(text.slice(0, end)));
+  return groupLines;
+}
