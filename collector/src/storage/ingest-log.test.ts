@@ -57,6 +57,18 @@ describe('ingest log', () => {
     expect(await readFile(path, 'utf8')).toBe(complete);
   });
 
+  it('segments sort by number', async () => {
+    await writeFile(join(dir, '1000000000000.ndjson'), '');
+    await writeFile(join(dir, '999999999999.ndjson'), '');
+
+    const { log, segments } = await IngestLog.open(dir, 0, GROUP_LINE_PREFIX);
+    const next = await log.append('{"id":"a"}\n');
+    await log.close();
+
+    expect(segments.map((segment) => segment.seq)).toEqual([999_999_999_999, 1_000_000_000_000]);
+    expect(next).toBe(1_000_000_000_001);
+  });
+
   it('open deletes loaded segments', async () => {
     await writeFile(join(dir, '000000000003.ndjson'), '');
     await writeFile(join(dir, '000000000004.ndjson'), '');
@@ -136,6 +148,24 @@ describe('storage with ingest log', () => {
 
     expect(await storage.listEvents(event.sessionId)).toHaveLength(1);
     await expect(readFile(segmentPath)).rejects.toThrow(/ENOENT/);
+  });
+
+  it('corrupt segment stops the start', async () => {
+    await (await openStorage(path)).close();
+    const segmentPath = await leaveSegment(2, `${GROUP_LINE_PREFIX}"sessions":[{"id":}]}\n`);
+
+    await expect(openStorage(path)).rejects.toThrow(
+      `Cannot load the ingest log left by the last run (${segmentPath})`,
+    );
+    await expect(openStorage(path)).rejects.toThrow('Move the file out of the folder');
+  });
+
+  it('log path taken by a file', async () => {
+    await writeFile(ingestLogPath(path), 'not a folder');
+
+    await expect(openStorage(path)).rejects.toThrow(
+      `Cannot use the ingest log folder ${ingestLogPath(path)}; it must be a writable folder`,
+    );
   });
 
   it('writes readable before their load', async () => {

@@ -1,4 +1,5 @@
-import { type FileHandle, mkdir, open, readdir, readFile, rm, truncate } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, type FileHandle, mkdir, open, readdir, readFile, rm, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** A closed segment of the ingest log, ready to load into DuckDB. */
@@ -23,7 +24,7 @@ interface OpenSegment {
   writing: Promise<void>;
 }
 
-const SEGMENT_PATTERN = /^(\d{12})\.ndjson$/;
+const SEGMENT_PATTERN = /^(\d+)\.ndjson$/;
 
 /**
  * An append-only log of write groups in newline-delimited JSON, next to the
@@ -37,7 +38,7 @@ export class IngestLog {
   readonly #dir: string;
   #nextSeq: number;
   #current: OpenSegment | undefined;
-  /** Opens the next segment; shared by appends that start while it opens. */
+  /** Opening of the next segment, shared by appends that start while it opens. */
   #opening: Promise<OpenSegment> | undefined;
 
   private constructor(dir: string, nextSeq: number) {
@@ -57,14 +58,24 @@ export class IngestLog {
     lastLoadedSeq: number,
     groupLinePrefix: string,
   ): Promise<{ log: IngestLog; segments: RecoveredSegment[] }> {
-    await mkdir(dir, { recursive: true });
+    let names: string[];
+    try {
+      await mkdir(dir, { recursive: true });
+      await access(dir, constants.R_OK | constants.W_OK);
+      names = await readdir(dir);
+    } catch (error) {
+      const message = `Cannot use the ingest log folder ${dir}; it must be a writable folder`;
+      throw new Error(`${message}: ${(error as Error).message}`, { cause: error });
+    }
+
+    const found = names
+      .map((name) => ({ name, match: SEGMENT_PATTERN.exec(name) }))
+      .filter((entry) => entry.match !== null)
+      .map((entry) => ({ seq: Number(entry.match![1]), path: join(dir, entry.name) }))
+      .sort((a, b) => a.seq - b.seq);
     const segments: RecoveredSegment[] = [];
     let maxSeq = lastLoadedSeq;
-    for (const name of (await readdir(dir)).sort()) {
-      const match = SEGMENT_PATTERN.exec(name);
-      if (!match) continue;
-      const seq = Number(match[1]);
-      const path = join(dir, name);
+    for (const { seq, path } of found) {
       maxSeq = Math.max(maxSeq, seq);
       if (seq <= lastLoadedSeq) {
         await rm(path, { force: true });

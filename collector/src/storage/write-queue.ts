@@ -126,19 +126,28 @@ export class WriteQueue {
    * write. Call it once, right after creating the queue.
    */
   async recover(segments: readonly RecoveredSegment[]): Promise<void> {
-    for (const segment of segments) {
-      const rows = this.#rowsOf(segment.seq);
-      for (const line of segment.groupLines) {
-        const { sessions, audit } = JSON.parse(line) as GroupLine;
-        for (const row of sessions) {
-          rows.sessions.set(row.id, row);
-          this.#unloadedSessions.set(row.id, row);
+    if (segments.length === 0) return;
+    try {
+      for (const segment of segments) {
+        const rows = this.#rowsOf(segment.seq);
+        for (const line of segment.groupLines) {
+          const { sessions, audit } = JSON.parse(line) as GroupLine;
+          for (const row of sessions) {
+            rows.sessions.set(row.id, row);
+            this.#unloadedSessions.set(row.id, row);
+          }
+          rows.audit.push(...audit);
         }
-        rows.audit.push(...audit);
+        this.#closedSegments.push({ seq: segment.seq, path: segment.path });
       }
-      this.#closedSegments.push({ seq: segment.seq, path: segment.path });
+      await this.sync();
+    } catch (error) {
+      const paths = segments.map((segment) => segment.path).join(', ');
+      const message =
+        `Cannot load the ingest log left by the last run (${paths}): ${(error as Error).message}. ` +
+        'Move the file out of the folder to start without its batches, which are then lost';
+      throw new Error(message, { cause: error });
     }
-    await this.sync();
   }
 
   /** Resolves once every group whose promise settled before the call is loaded into DuckDB. */
