@@ -58,6 +58,8 @@ describe('resolveOptions', () => {
       [{ respectGlobalPrivacyControl: 'on' }, 'respectGlobalPrivacyControl must be true or false, received "on"'],
       [{ consent: 'later' }, 'consent must be "granted" or "required", received "later"'],
       [{ idleTimeout: 60_000 }, 'idleTimeout is not an option, received 60000'],
+      [{ constructor: 1 }, 'constructor is not an option, received 1'],
+      [{ toString: true }, 'toString is not an option, received true'],
       [{ endpoint: 'ftp://example.com' }, 'endpoint must be an http or https URL, received "ftp://example.com"'],
       [{ endpoint: '' }, 'endpoint must be an http or https URL, received ""'],
       [{ appId: 'shop web' }, 'appId must be 1 to 64 characters of A-Z, a-z, 0-9, ".", "_" or "-", received "shop web"'],

@@ -94,6 +94,8 @@ export function resolveOptions(input: ProcessSessionsOptions): ResolvedOptions {
 
 /** Returns what is wrong with option `name` set to `value`, or undefined when it is valid. */
 function checkOption(name: string, value: unknown): string | undefined {
+  // Checked first, because `in` also finds inherited names such as `constructor`.
+  if (!OPTION_NAMES.includes(name)) return 'is not an option';
   if (name in OPTION_RANGES) {
     const [min, max] = OPTION_RANGES[name as keyof typeof OPTION_RANGES];
     const isValid = isInRange(name as keyof typeof OPTION_RANGES, value);
@@ -107,9 +109,7 @@ function checkOption(name: string, value: unknown): string | undefined {
     return isValid ? undefined : 'must be 1 to 64 characters of A-Z, a-z, 0-9, ".", "_" or "-"';
   }
   if (name === 'consent') return value === 'granted' || value === 'required' ? undefined : 'must be "granted" or "required"';
-  if (name in DEFAULTS) return typeof value === 'boolean' ? undefined : 'must be true or false';
-
-  return 'is not an option';
+  return typeof value === 'boolean' ? undefined : 'must be true or false';
 }
 
 function isHttpUrl(value: unknown): boolean {
