@@ -2,10 +2,14 @@ import { appendFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/p
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { IngestLog } from './ingest-log.js';
+import { LiveEventIndex } from './live-event-index.js';
+import { runMigrations } from './migrations.js';
+import { WriteQueue } from './write-queue.js';
 import { ingestLogPath, openStorage, type Storage } from './index.js';
 import { eventRowFixture, sessionRowFixture } from './test-fixtures.js';
-import { formatGroup, GROUP_LINE_PREFIX } from './write-statements.js';
+import { formatGroup, GROUP_LINE_PREFIX, WriteStatements } from './write-statements.js';
 
 describe('ingest log', () => {
   let dir: string;
@@ -166,6 +170,46 @@ describe('storage with ingest log', () => {
     await expect(openStorage(path)).rejects.toThrow(
       `Cannot use the ingest log folder ${ingestLogPath(path)}; it must be a writable folder`,
     );
+  });
+
+  it('user sessions found during a load', async () => {
+    const instance = await DuckDBInstance.create(path);
+    const writer = await instance.connect();
+    await runMigrations(writer);
+    const statements = await WriteStatements.create(writer, await instance.connect());
+    const { log } = await IngestLog.open(ingestLogPath(path), 0, GROUP_LINE_PREFIX);
+    // A load that commits after a group read a user's sessions from DuckDB, and before the
+    // group looked at the sessions in memory, moves them out of memory in between.
+    const racing = {
+      loadSessions: (ids: readonly string[]) => statements.loadSessions(ids),
+      loadLiveSessionsOfUsers: async (userIds: readonly string[]) => {
+        const rows = await statements.loadLiveSessionsOfUsers(userIds);
+        await queue.sync();
+        return rows;
+      },
+      loadLog: statements.loadLog.bind(statements),
+      rollback: statements.rollback.bind(statements),
+      runInTransaction: statements.runInTransaction.bind(statements),
+      close: statements.close.bind(statements),
+    } as unknown as WriteStatements;
+    const queue = new WriteQueue(racing, {
+      nextAuditSeq: () => 1,
+      log,
+      liveEventIds: new LiveEventIndex(),
+    });
+    const session = sessionRowFixture({ id: 'session-race', userId: 'user-race' });
+
+    await queue.transact({ sessionIds: [], eventIds: [], apply: (view) => view.putSession(session) });
+    const found = await queue.transact({
+      sessionIds: [],
+      eventIds: [],
+      userIds: ['user-race'],
+      apply: (view) => view.listLiveSessionsOfUser('user-race').map((row) => row.id),
+    });
+    await queue.close();
+    instance.closeSync();
+
+    expect(found).toEqual(['session-race']);
   });
 
   it('writes readable before their load', async () => {

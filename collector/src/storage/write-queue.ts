@@ -375,43 +375,51 @@ export class WriteQueue {
   }
 
   /**
-   * Loads the sessions the group declares that the cache does not hold, and
-   * the live sessions of every declared user.
+   * Loads the sessions the group declares that memory does not hold, and
+   * the live sessions of every declared user. It copies what memory holds
+   * first, because a load that commits during the reads below moves
+   * sessions from memory into DuckDB after the reads took their snapshot.
    */
   async #loadSessions(group: PendingWrite[], state: GroupState): Promise<void> {
     const ids = new Set<string>();
     const userIds = new Set<string>();
     for (const { request } of group) {
       for (const id of request.sessionIds) {
-        if (!this.#unloadedSessions.has(id) && !this.#sessionCache.has(id)) ids.add(id);
+        const row = this.#unloadedSessions.get(id) ?? this.#sessionCache.get(id);
+        if (row) state.loadedSessions.set(id, row);
+        else ids.add(id);
       }
       for (const userId of request.userIds ?? []) userIds.add(userId);
+    }
+    for (const userId of userIds) state.userSessionIds.set(userId, new Set());
+    for (const row of this.#unloadedSessions.values()) {
+      if (row.userId === null || !userIds.has(row.userId)) continue;
+      state.userSessionIds.get(row.userId)!.add(row.id);
+      state.loadedSessions.set(row.id, row);
     }
 
     for (const id of ids) state.loadedSessions.set(id, null);
     for (const row of await this.#statements.loadSessions([...ids])) {
       state.loadedSessions.set(row.id, row);
     }
-
-    for (const userId of userIds) state.userSessionIds.set(userId, new Set());
     for (const row of await this.#statements.loadLiveSessionsOfUsers([...userIds])) {
       state.userSessionIds.get(row.userId ?? '')?.add(row.id);
-      if (!this.#sessionCache.has(row.id)) state.loadedSessions.set(row.id, row);
-    }
-    // Sessions DuckDB does not have yet; the view checks each one's current state.
-    for (const row of this.#unloadedSessions.values()) {
-      if (row.userId !== null) state.userSessionIds.get(row.userId)?.add(row.id);
+      // A copy in memory is at least as new as DuckDB's row.
+      if (!state.loadedSessions.has(row.id)) {
+        const current = this.#unloadedSessions.get(row.id) ?? this.#sessionCache.get(row.id);
+        state.loadedSessions.set(row.id, current ?? row);
+      }
     }
   }
 
   /** Returns what the requests of a group read of the state before the group. */
   #committedState(state: GroupState): CommittedState {
     return {
-      session: (id) =>
-        this.#unloadedSessions.get(id) ??
-        this.#sessionCache.get(id) ??
-        state.loadedSessions.get(id) ??
-        undefined,
+      session: (id) => {
+        const loaded = state.loadedSessions.get(id);
+        if (loaded !== undefined) return loaded ?? undefined;
+        return this.#unloadedSessions.get(id) ?? this.#sessionCache.get(id);
+      },
       hasLiveEvent: (id) => this.#liveEventIds.has(id),
       isErased: (id) => this.#erasedSessionIds.has(id),
       nextAuditSeq: this.#nextAuditSeq,
