@@ -51,6 +51,12 @@ export async function startServer(
         logger.error({ err: error, count }, 'integration log lost ingest errors'),
       onLoadError: (error) =>
         logger.error({ err: error }, 'loading the ingest log into DuckDB failed; the next load retries'),
+      onLogRecovered: (segments) => {
+        for (const segment of segments) {
+          const level = segment.cutBytes > 0 ? 'warn' : 'info';
+          logger[level](segment, 'loaded an ingest log file the last run left');
+        }
+      },
     }));
   const hub = new StreamHub();
   const now = options.now ?? Date.now;

@@ -58,6 +58,7 @@ describe('ingest log', () => {
 
     expect(segments.map((segment) => segment.seq)).toEqual([7]);
     expect(segments[0]!.groupLines).toEqual([`${GROUP_LINE_PREFIX}"sessions":[],"audit":[]}`]);
+    expect(segments[0]!.cutBytes).toBe('{"id":"e2"}\n{"id":"e3"'.length);
     expect(await readFile(path, 'utf8')).toBe(complete);
   });
 
@@ -71,6 +72,15 @@ describe('ingest log', () => {
 
     expect(segments.map((segment) => segment.seq)).toEqual([999_999_999_999, 1_000_000_000_000]);
     expect(next).toBe(1_000_000_000_001);
+  });
+
+  it('segment number too large', async () => {
+    const path = join(dir, `${2 ** 53 + 1}.ndjson`);
+    await writeFile(path, '');
+
+    await expect(IngestLog.open(dir, 0, GROUP_LINE_PREFIX)).rejects.toThrow(
+      `Ingest log file ${path} has a number above ${2 ** 50}`,
+    );
   });
 
   it('open deletes loaded segments', async () => {
@@ -122,8 +132,12 @@ describe('storage with ingest log', () => {
       formatGroup(events, { sessions: [session], audit: [] }) + JSON.stringify(torn),
     );
 
-    storage = await openStorage(path);
+    const recovered: unknown[] = [];
+    storage = await openStorage(path, { onLogRecovered: (segments) => recovered.push(...segments) });
 
+    expect(recovered).toEqual([
+      { path: segmentPath, groups: 1, cutBytes: JSON.stringify(torn).length },
+    ]);
     expect(await storage.getSession(session.id)).toEqual(session);
     const stored = await storage.listEvents(session.id);
     expect(stored.map((row) => row.id)).toEqual(['event-crash-1', 'event-crash-2']);

@@ -12,7 +12,15 @@ export interface LogSegment {
 /** A segment found at start-up, with the group lines of its complete groups. */
 export interface RecoveredSegment extends LogSegment {
   groupLines: string[];
+  /** Bytes cut from its end: the lines of a group a crash interrupted. */
+  cutBytes: number;
 }
+
+/**
+ * Highest segment number accepted, far below 2^53, so that the numbers after
+ * it stay exact integers.
+ */
+const MAX_SEQ = 2 ** 50;
 
 /** The segment appends go to. */
 interface OpenSegment {
@@ -76,12 +84,18 @@ export class IngestLog {
     const segments: RecoveredSegment[] = [];
     let maxSeq = lastLoadedSeq;
     for (const { seq, path } of found) {
+      if (seq > MAX_SEQ) {
+        throw new Error(
+          `Ingest log file ${path} has a number above ${MAX_SEQ}, which no collector writes; ` +
+            'move it out of the folder to start',
+        );
+      }
       maxSeq = Math.max(maxSeq, seq);
       if (seq <= lastLoadedSeq) {
         await rm(path, { force: true });
         continue;
       }
-      segments.push({ seq, path, groupLines: await readGroupLines(path, groupLinePrefix) });
+      segments.push({ seq, path, ...(await readGroupLines(path, groupLinePrefix)) });
     }
     return { log: new IngestLog(dir, maxSeq + 1), segments };
   }
@@ -176,8 +190,12 @@ export class IngestLog {
  * one, so the lines of an incomplete group are neither loaded nor followed
  * by later groups.
  */
-async function readGroupLines(path: string, prefix: string): Promise<string[]> {
-  const text = (await readFile(path)).toString('utf8');
+async function readGroupLines(
+  path: string,
+  prefix: string,
+): Promise<{ groupLines: string[]; cutBytes: number }> {
+  const data = await readFile(path);
+  const text = data.toString('utf8');
   const groupLines: string[] = [];
   let end = 0;
   let start = 0;
@@ -188,6 +206,7 @@ async function readGroupLines(path: string, prefix: string): Promise<string[]> {
     }
     start = newline + 1;
   }
-  if (end < Buffer.byteLength(text)) await truncate(path, Buffer.byteLength(text.slice(0, end)));
-  return groupLines;
+  const keptBytes = Buffer.byteLength(text.slice(0, end));
+  if (keptBytes < data.length) await truncate(path, keptBytes);
+  return { groupLines, cutBytes: data.length - keptBytes };
 }

@@ -71,10 +71,21 @@ export interface Storage {
   close(): Promise<void>;
 }
 
+/** A segment of the ingest log that a crash left and the start loaded. */
+export interface RecoveredLog {
+  path: string;
+  /** Write groups loaded from it. */
+  groups: number;
+  /** Bytes cut from its end: a group a crash interrupted before its reply. */
+  cutBytes: number;
+}
+
 /** Options of `openStorage`. */
 export interface StorageOptions extends AdminStoreOptions {
   /** Receives an error of a background load of the ingest log, which the next load retries. */
   onLoadError?: (error: unknown) => void;
+  /** Receives the ingest log segments a crash left, once they are loaded at start-up. */
+  onLogRecovered?: (segments: RecoveredLog[]) => void;
   /**
    * DuckDB's `memory_limit`, such as `512MB` or `2GiB`. DuckDB keeps table
    * blocks it has read or written cached up to this limit, so resident memory
@@ -132,6 +143,11 @@ export async function openStorage(
       ...(options.onLoadError ? { onLoadError: options.onLoadError } : {}),
     });
     await queue.recover(segments);
+    if (segments.length > 0) {
+      options.onLogRecovered?.(
+        segments.map(({ path, groupLines, cutBytes }) => ({ path, groups: groupLines.length, cutBytes })),
+      );
+    }
     for (const row of await statements.loadLiveEventIds()) liveEventIds.add(row.sessionId, row.id);
 
     const sync = () => queue.sync();
