@@ -34,7 +34,7 @@ export interface SessionServiceOptions {
 /** Result of `SessionService.ingest`, one variant per HTTP outcome. */
 export type IngestResult =
   | { status: 'stored'; reply: BatchReply }
-  | { status: 'ended'; session: SessionState }
+  | { status: 'ended'; session: SessionState; isErased?: true }
   | { status: 'mismatch'; field: 'appId' | 'clientId' }
   | { status: 'disabled'; session: SessionState }
   | { status: 'limit'; userId: string; maxSessionsPerUser: number };
@@ -139,7 +139,7 @@ export class SessionService {
       case 'disabled':
         return { status: 'disabled', session: this.#disabledState(batch, plan, receivedAt) };
       case 'erased':
-        return { status: 'ended', session: this.#erasedState(batch, receivedAt) };
+        return { status: 'ended', session: this.#erasedState(batch, receivedAt), isErased: true };
       case 'ended': {
         const session = this.toState(plan.row);
         if (plan.isEndedNow) this.#hub.publish(session);

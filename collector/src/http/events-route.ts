@@ -150,6 +150,8 @@ async function storeBatch(c: Context<AppEnv>, service: SessionService, checked: 
 
   if (result.status === 'ended') {
     const { session } = result;
+    // The integration log would keep the erased session's id, which no export or erasure finds.
+    if (result.isErased) c.set('isIngestLogSkipped', true);
     const endedAt = new Date(session.endedAt ?? 0).toISOString();
     return sendError(
       c,

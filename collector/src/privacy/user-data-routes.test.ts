@@ -237,6 +237,9 @@ describe('user data routes', () => {
     expect(late.status).toBe(410);
     expect(await collector.storage.getSession(ANONYMOUS)).toBeUndefined();
     expect(await collector.storage.listEvents(ANONYMOUS)).toEqual([]);
+    await collector.storage.admin.flushIngestErrors();
+    const logged = await collector.storage.admin.listIngestErrors({ limit: 100 });
+    expect(logged.filter((row) => row.sessionId === ANONYMOUS)).toEqual([]);
   });
 
   it('stores network, never raw address', async () => {
