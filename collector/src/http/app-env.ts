@@ -20,7 +20,10 @@ export interface AppEnv {
     clientAddress?: string;
     /** Problems of a 2xx ingest reply (rejected or clamped events) for the integration log. */
     ingestWarnings?: IngestWarning[];
-    /** Whether the integration log skips this 4xx: a repeated rate-limit rejection or an erased session's batch. */
+    /**
+     * Whether the integration log skips this 4xx, because it repeats a rate-limit
+     * rejection or is a batch of an erased session.
+     */
     isIngestLogSkipped?: boolean;
   };
 }
