@@ -1,10 +1,13 @@
 import { pino } from 'pino';
 import { ensureAdminToken } from './admin-token.js';
 import { type Config, loadConfig } from './config.js';
+import { limitHeapGrowth } from './heap-growth.js';
 import { startServer } from './server.js';
 
 /** Starts the collector from environment variables and stops it on SIGTERM or SIGINT. */
 async function main(): Promise<void> {
+  limitHeapGrowth();
+
   let config: Config;
   try {
     config = loadConfig(process.env);

@@ -229,6 +229,8 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakResult> {
       RATE_LIMIT_PER_IP: '0',
       RATE_LIMIT_PER_APP: '0',
       DUCKDB_MEMORY_LIMIT: memoryLimit ?? '',
+      // The malloc arena cap that `npm start` sets, unless the caller's environment sets one.
+      MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2',
     },
     `http://127.0.0.1:${port}/healthz`,
   );
