@@ -28,7 +28,7 @@ import { DEFAULT_PING_INTERVAL_MS, registerStreamRoute } from './http/stream-rou
 import { PolicyService } from './policy/policy-service.js';
 import { registerUserDataRoutes } from './privacy/user-data-routes.js';
 import { SessionService } from './session-service.js';
-import type { Storage } from './storage/index.js';
+import { type Storage, StorageBacklogError } from './storage/index.js';
 import { StreamHub } from './stream-hub.js';
 
 const REPO_ROOT = new URL('../../', import.meta.url);
@@ -135,6 +135,11 @@ export function createCollector(options: CollectorOptions): Hono<AppEnv> {
 
   app.notFound((c) => sendError(c, 404, 'not_found', `No route for ${c.req.method} ${c.req.path}`));
   app.onError((error, c) => {
+    if (error instanceof StorageBacklogError) {
+      // Each failed load already logs its error, so the rejected request logs no second line.
+      c.header('Retry-After', '10');
+      return sendError(c, 503, 'storage_unavailable', `${error.message}; retry after 10 s`);
+    }
     logger.error(
       {
         err: redactError(error, redact),

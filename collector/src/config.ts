@@ -222,12 +222,24 @@ const envSchema = z.object({
     .transform((raw, ctx) => {
       const value = raw?.trim() ?? '';
       if (value === '') return null;
-      if (/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(value)) return value;
-      ctx.addIssue({
-        code: 'custom',
-        message: `DUCKDB_MEMORY_LIMIT must be a size such as 512MB or 2GiB, received "${raw}"`,
-      });
-      return z.NEVER;
+      const bytes = sizeInBytes(value);
+      if (bytes === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `DUCKDB_MEMORY_LIMIT must be a size such as 512MB or 2GiB, received "${raw}"`,
+        });
+        return z.NEVER;
+      }
+      if (bytes < MIN_DUCKDB_MEMORY_BYTES) {
+        ctx.addIssue({
+          code: 'custom',
+          message:
+            `DUCKDB_MEMORY_LIMIT must be at least 128MB, because loading the ingest log ` +
+            `needs about 64 MB of it, received "${raw}"`,
+        });
+        return z.NEVER;
+      }
+      return value;
     }),
   LOG_LEVEL: z
     .string()
@@ -311,4 +323,28 @@ function checkTimeouts(config: Config): void {
       `ABSOLUTE_TIMEOUT_MS must be at least IDLE_TIMEOUT_MS (${config.idleTimeoutMs}), received ${config.absoluteTimeoutMs}`,
     );
   }
+}
+
+/**
+ * Smallest DuckDB memory limit: DuckDB's JSON reader, which loads the ingest
+ * log, allocates two 32 MiB buffers, and a 64MB limit made every load fail.
+ */
+const MIN_DUCKDB_MEMORY_BYTES = 128 * 1000 ** 2;
+
+const SIZE_UNITS: Record<string, number> = {
+  kb: 1000,
+  mb: 1000 ** 2,
+  gb: 1000 ** 3,
+  tb: 1000 ** 4,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+  tib: 1024 ** 4,
+};
+
+/** Returns the bytes of a size such as `512MB` or `2GiB`, or undefined when it is not one. */
+function sizeInBytes(text: string): number | undefined {
+  const match = /^(\d+(?:\.\d+)?)\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.exec(text);
+  if (!match) return undefined;
+  return Number(match[1]) * SIZE_UNITS[match[2]!.toLowerCase()]!;
 }

@@ -80,4 +80,5 @@ export const ERROR_CODES = [
   'headers_too_large',
   'bad_request',
   'method_not_allowed',
+  'storage_unavailable',
 ] as const;

@@ -6,7 +6,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { IngestLog } from './ingest-log.js';
 import { LiveEventIndex } from './live-event-index.js';
 import { runMigrations } from './migrations.js';
-import { WriteQueue } from './write-queue.js';
+import { StorageBacklogError, WriteQueue } from './write-queue.js';
 import { ingestLogPath, openStorage, type Storage } from './index.js';
 import { eventRowFixture, sessionRowFixture } from './test-fixtures.js';
 import { formatGroup, GROUP_LINE_PREFIX, WriteStatements } from './write-statements.js';
@@ -224,6 +224,49 @@ describe('storage with ingest log', () => {
     instance.closeSync();
 
     expect(found).toEqual(['session-race']);
+  });
+
+  it('failing loads stop new writes', async () => {
+    const instance = await DuckDBInstance.create(path);
+    const writer = await instance.connect();
+    await runMigrations(writer);
+    const statements = await WriteStatements.create(writer, await instance.connect());
+    const { log } = await IngestLog.open(ingestLogPath(path), 0, GROUP_LINE_PREFIX);
+    const failing = {
+      loadSessions: (ids: readonly string[]) => statements.loadSessions(ids),
+      loadLiveSessionsOfUsers: (ids: readonly string[]) => statements.loadLiveSessionsOfUsers(ids),
+      loadLog: () => Promise.reject(new Error('disk full')),
+      rollback: statements.rollback.bind(statements),
+      runInTransaction: statements.runInTransaction.bind(statements),
+      close: statements.close.bind(statements),
+    } as unknown as WriteStatements;
+    const queue = new WriteQueue(failing, {
+      nextAuditSeq: () => 1,
+      log,
+      liveEventIds: new LiveEventIndex(),
+      maxUnloadedSegments: 2,
+    });
+    const write = (id: string) =>
+      queue.transact({
+        sessionIds: [],
+        eventIds: [id],
+        apply: (view) => view.addEvent(eventRowFixture({ id })),
+      });
+
+    await write('event-backlog-1');
+    await expect(queue.sync()).rejects.toThrow('disk full');
+    await write('event-backlog-2');
+    await expect(queue.sync()).rejects.toThrow('disk full');
+    const rejected = write('event-backlog-3');
+
+    await expect(rejected).rejects.toThrow(StorageBacklogError);
+    await expect(rejected).rejects.toThrow('2 ingest log files are waiting');
+    await expect(queue.close()).rejects.toThrow('disk full');
+    instance.closeSync();
+    expect((await readdir(ingestLogPath(path))).sort()).toEqual([
+      '000000000001.ndjson',
+      '000000000002.ndjson',
+    ]);
   });
 
   it('writes readable before their load', async () => {

@@ -40,5 +40,9 @@ describe('DuckDB memory limit', () => {
     const message = /^DUCKDB_MEMORY_LIMIT must be a size such as 512MB or 2GiB, received "lots"/;
     expect(() => loadConfig({ DUCKDB_MEMORY_LIMIT: 'lots' })).toThrow(message);
     expect(() => loadConfig({ DUCKDB_MEMORY_LIMIT: '512' })).toThrow(/received "512"/);
+    expect(() => loadConfig({ DUCKDB_MEMORY_LIMIT: '64MB' })).toThrow(
+      'DUCKDB_MEMORY_LIMIT must be at least 128MB, because loading the ingest log needs about 64 MB of it, received "64MB"',
+    );
+    expect(loadConfig({ DUCKDB_MEMORY_LIMIT: '128MB' }).duckdbMemoryLimit).toBe('128MB');
   });
 });

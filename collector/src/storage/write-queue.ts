@@ -28,6 +28,26 @@ const MAX_ERASED_SESSION_IDS = 100_000;
 const LOAD_INTERVAL_MS = 500;
 /** Size of the open log segment that starts a load at once. */
 const MAX_SEGMENT_BYTES = 16 * 1024 * 1024;
+/**
+ * Closed segments that failed to load after which new write groups are
+ * rejected. Loads close a segment every `LOAD_INTERVAL_MS`, so 20 is about
+ * 10 s of failing loads; normally at most one segment waits.
+ */
+const MAX_UNLOADED_SEGMENTS = 20;
+
+/**
+ * Raised for a write while the ingest log is not getting into DuckDB, so
+ * that the collector stops acknowledging batches it cannot store.
+ */
+export class StorageBacklogError extends Error {
+  constructor(segments: number) {
+    super(
+      `${segments} ingest log files are waiting because loading them into DuckDB failed; ` +
+        'writes resume once a load succeeds',
+    );
+    this.name = 'StorageBacklogError';
+  }
+}
 
 /** What work run by `WriteQueue.runExclusive` returns. */
 export interface ExclusiveResult<T> {
@@ -49,6 +69,8 @@ export interface WriteQueueOptions {
   liveEventIds: LiveEventIndex;
   /** Receives an error of a background load, which the next load retries. */
   onLoadError?: (error: unknown) => void;
+  /** Closed segments waiting for a load at which writes are rejected. @default 20 */
+  maxUnloadedSegments?: number;
 }
 
 interface Settlers {
@@ -94,6 +116,7 @@ export class WriteQueue {
   readonly #log: IngestLog;
   readonly #liveEventIds: LiveEventIndex;
   readonly #onLoadError: (error: unknown) => void;
+  readonly #maxUnloadedSegments: number;
   readonly #sessionCache = new BoundedCache<string, SessionRow>(10_000);
   readonly #erasedSessionIds = new BoundedCache<string, true>(MAX_ERASED_SESSION_IDS);
   /** Latest state of each session that a logged group changed, until a load writes it to DuckDB. */
@@ -119,6 +142,7 @@ export class WriteQueue {
     this.#log = options.log;
     this.#liveEventIds = options.liveEventIds;
     this.#onLoadError = options.onLoadError ?? (() => {});
+    this.#maxUnloadedSegments = options.maxUnloadedSegments ?? MAX_UNLOADED_SEGMENTS;
   }
 
   /**
@@ -265,6 +289,9 @@ export class WriteQueue {
     const state = createGroupState();
     let outcomes: Outcome[];
     try {
+      if (this.#closedSegments.length >= this.#maxUnloadedSegments) {
+        throw new StorageBacklogError(this.#closedSegments.length);
+      }
       await this.#loadSessions(group, state);
       const committed = this.#committedState(state);
       outcomes = group.map((item) => applyRequest(item.request, state, committed));
