@@ -6,6 +6,7 @@ import {
   type SessionEventInput,
 } from '../../../shared/src/index.js';
 import { activity, batchOf, createTestCollector, postBatch, T0, type TestCollector } from '../test-harness.js';
+import { StorageBacklogError } from '../storage/index.js';
 import { isAcceptedContentType } from './events-route.js';
 
 const MINUTE = 60_000;
@@ -55,6 +56,22 @@ describe('POST /v1/events', () => {
     const session = await collector.storage.getSession('session-0001');
     expect(session).toMatchObject({ userId: 'user-42', interactions: 4, eventCount: 2 });
     expect(await collector.storage.listEvents('session-0001')).toHaveLength(2);
+  });
+
+  it('storage backlog gets 503', async () => {
+    // Fault injection on the real storage: its load into DuckDB keeps failing.
+    collector.storage.transact = () => Promise.reject(new StorageBacklogError(20));
+
+    const response = await postBatch(collector.app, batchOf([activity('event-0001', T0)]));
+
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('10');
+    const body = await errorOf(response);
+    expect(body.code).toBe('storage_unavailable');
+    expect(body.message).toBe(
+      '20 ingest log files are waiting because loading them into DuckDB failed; ' +
+        'writes resume once a load succeeds; retry after 10 s',
+    );
   });
 
   it('resent batch counted as duplicates', async () => {

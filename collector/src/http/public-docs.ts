@@ -52,6 +52,10 @@ export function documentPublicRoutes(docs: ApiDocs): void {
       429: error(
         'rate_limited: over RATE_LIMIT_PER_IP or RATE_LIMIT_PER_APP; Retry-After gives the seconds to wait',
       ),
+      503: error(
+        'storage_unavailable: loading acknowledged batches into DuckDB keeps failing, so new ones ' +
+          'are not accepted; Retry-After gives the seconds to wait',
+      ),
     },
   });
 
