@@ -326,8 +326,8 @@ function checkTimeouts(config: Config): void {
 }
 
 /**
- * Smallest DuckDB memory limit: DuckDB's JSON reader, which loads the ingest
- * log, allocates two 32 MiB buffers, and a 64MB limit made every load fail.
+ * Smallest DuckDB memory limit. DuckDB's JSON reader, which loads the ingest
+ * log, allocates 32 MiB blocks, and with a 64MB limit every load failed.
  */
 const MIN_DUCKDB_MEMORY_BYTES = 128 * 1000 ** 2;
 
