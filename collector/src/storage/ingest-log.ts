@@ -1,12 +1,27 @@
 import { constants } from 'node:fs';
-import { access, type FileHandle, mkdir, open, readdir, readFile, rm, truncate } from 'node:fs/promises';
-import { join } from 'node:path';
+import {
+  access,
+  type FileHandle,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  truncate,
+} from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 
 /** A closed segment of the ingest log, ready to load into DuckDB. */
 export interface LogSegment {
   /** Sequence number; segments load in this order. */
   seq: number;
   path: string;
+  /**
+   * Bytes acknowledged; a failed write may have left more in the file, which
+   * `prepare` cuts. Undefined for a segment found at start-up, already cut.
+   */
+  bytes?: number;
 }
 
 /** A segment found at start-up, with the group lines of its complete groups. */
@@ -46,6 +61,8 @@ export class IngestLog {
   readonly #dir: string;
   #nextSeq: number;
   #current: OpenSegment | undefined;
+  /** Segments a failed write closed to appends, waiting for the next rotation. */
+  #retired: OpenSegment[] = [];
   /** Opening of the next segment, shared by appends that start while it opens. */
   #opening: Promise<OpenSegment> | undefined;
 
@@ -70,6 +87,7 @@ export class IngestLog {
     try {
       await mkdir(dir, { recursive: true });
       await access(dir, constants.R_OK | constants.W_OK);
+      await syncFolder(dirname(dir)).catch(() => {});
       names = await readdir(dir);
     } catch (error) {
       const message = `Cannot use the ingest log folder ${dir}; it must be a writable folder`;
@@ -108,8 +126,9 @@ export class IngestLog {
   /**
    * Appends lines (each ending in a newline) to the open segment, waits
    * until they are on disk and returns the segment's sequence number. The
-   * caller appends one text at a time. On failure the segment is cut back to
-   * its previous length, so no partial line stays in front of later ones.
+   * caller appends one text at a time. A failed write closes the segment to
+   * later appends, which go to a new one, and `prepare` cuts the failed
+   * write's bytes before the segment loads.
    */
   async append(text: string): Promise<number> {
     let segment = this.#current;
@@ -121,11 +140,21 @@ export class IngestLog {
     const data = Buffer.from(text, 'utf8');
     const write = (async () => {
       try {
-        await segment.handle.write(data, 0, data.length, segment.bytes);
+        let offset = 0;
+        while (offset < data.length) {
+          const position = segment.bytes + offset;
+          const length = data.length - offset;
+          const { bytesWritten } = await segment.handle.write(data, offset, length, position);
+          if (bytesWritten === 0) {
+            throw new Error(`Writing ${this.#pathOf(segment.seq)} failed: no byte written at ${position}`);
+          }
+          offset += bytesWritten;
+        }
         await segment.handle.datasync();
         segment.bytes += data.length;
       } catch (error) {
-        await segment.handle.truncate(segment.bytes).catch(() => {});
+        if (this.#current === segment) this.#current = undefined;
+        this.#retired.push(segment);
         throw error;
       }
     })();
@@ -136,16 +165,30 @@ export class IngestLog {
 
   /**
    * Closes the open segment, once a write in progress on it has finished,
-   * and returns it, or undefined when nothing was appended. Appends that
-   * start after the call go to a new segment.
+   * and returns it with the segments failed writes closed, in order. Appends
+   * that start after the call go to a new segment.
    */
-  async rotate(): Promise<LogSegment | undefined> {
-    const segment = this.#current;
-    if (!segment) return undefined;
+  async rotate(): Promise<LogSegment[]> {
+    const segments = [...this.#retired];
+    this.#retired = [];
+    if (this.#current) segments.push(this.#current);
     this.#current = undefined;
-    await segment.writing;
-    await segment.handle.close();
-    return { seq: segment.seq, path: this.#pathOf(segment.seq) };
+
+    const closed: LogSegment[] = [];
+    for (const segment of segments) {
+      await segment.writing;
+      // Its acknowledged bytes are synced, so a failed close loses nothing.
+      await segment.handle.close().catch(() => {});
+      closed.push({ seq: segment.seq, path: this.#pathOf(segment.seq), bytes: segment.bytes });
+    }
+    return closed;
+  }
+
+  /** Cuts what failed writes left after the acknowledged bytes of each segment. */
+  async prepare(segments: readonly LogSegment[]): Promise<void> {
+    for (const { path, bytes } of segments) {
+      if (bytes !== undefined && (await stat(path)).size > bytes) await truncate(path, bytes);
+    }
   }
 
   /** Deletes segments whose rows DuckDB committed. */
@@ -153,12 +196,9 @@ export class IngestLog {
     for (const segment of segments) await rm(segment.path, { force: true });
   }
 
-  /** Closes the open segment, leaving its file for the next start. */
+  /** Closes the open segments, leaving their files for the next start. */
   async close(): Promise<void> {
-    const segment = this.#current;
-    this.#current = undefined;
-    await segment?.writing;
-    await segment?.handle.close();
+    await this.rotate();
   }
 
   #openNext(): Promise<OpenSegment> {
@@ -172,9 +212,13 @@ export class IngestLog {
     const seq = this.#nextSeq;
     this.#nextSeq += 1;
     const handle = await open(this.#pathOf(seq), 'wx');
-    // The new file's name is durable only once its folder is synced.
-    const dir = await open(this.#dir, 'r');
-    await dir.sync().finally(() => dir.close());
+    try {
+      // The new file's name is durable only once its folder is synced.
+      await syncFolder(this.#dir);
+    } catch (error) {
+      await handle.close().catch(() => {});
+      throw error;
+    }
     const segment = { seq, handle, bytes: 0, writing: Promise.resolve() };
     this.#current = segment;
     return segment;
@@ -182,6 +226,16 @@ export class IngestLog {
 
   #pathOf(seq: number): string {
     return join(this.#dir, `${String(seq).padStart(12, '0')}.ndjson`);
+  }
+}
+
+/** Syncs a folder, which makes the names of files created in it durable. */
+async function syncFolder(path: string): Promise<void> {
+  const folder = await open(path, 'r');
+  try {
+    await folder.sync();
+  } finally {
+    await folder.close();
   }
 }
 

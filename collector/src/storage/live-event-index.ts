@@ -10,24 +10,31 @@
  * session are forgotten when the session ends or is erased, as the table's
  * rows are.
  */
+const SHARDS = 64;
+
 export class LiveEventIndex {
-  readonly #ids = new Set<string>();
+  /**
+   * Shards of the ids, because one V8 Set holds at most 2^24 (about 16.7
+   * million) entries; 64 shards hold about a billion.
+   */
+  readonly #shards = Array.from({ length: SHARDS }, () => new Set<string>());
   readonly #idsBySession = new Map<string, string[]>();
 
   /** Number of ids held. */
   get size(): number {
-    return this.#ids.size;
+    return this.#shards.reduce((total, shard) => total + shard.size, 0);
   }
 
   /** Returns whether a live session stored an event with this id. */
   has(id: string): boolean {
-    return this.#ids.has(id);
+    return this.#shardOf(id).has(id);
   }
 
   /** Adds the id of an event a live session stored. */
   add(sessionId: string, id: string): void {
-    if (this.#ids.has(id)) return;
-    this.#ids.add(id);
+    const shard = this.#shardOf(id);
+    if (shard.has(id)) return;
+    shard.add(id);
     const ids = this.#idsBySession.get(sessionId);
     if (ids) ids.push(id);
     else this.#idsBySession.set(sessionId, [id]);
@@ -37,7 +44,13 @@ export class LiveEventIndex {
   forgetSession(sessionId: string): void {
     const ids = this.#idsBySession.get(sessionId);
     if (!ids) return;
-    for (const id of ids) this.#ids.delete(id);
+    for (const id of ids) this.#shardOf(id).delete(id);
     this.#idsBySession.delete(sessionId);
+  }
+
+  #shardOf(id: string): Set<string> {
+    // The last characters vary most in generated ids such as UUIDs.
+    const code = id.charCodeAt(id.length - 1) * 31 + id.charCodeAt(id.length - 2);
+    return this.#shards[code % SHARDS]!;
   }
 }

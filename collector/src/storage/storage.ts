@@ -144,9 +144,10 @@ export async function openStorage(
     });
     await queue.recover(segments);
     if (segments.length > 0) {
-      options.onLogRecovered?.(
-        segments.map(({ path, groupLines, cutBytes }) => ({ path, groups: groupLines.length, cutBytes })),
-      );
+      const recovered = segments.map(({ path, groupLines, cutBytes }) => {
+        return { path, groups: groupLines.length, cutBytes };
+      });
+      options.onLogRecovered?.(recovered);
     }
     for (const row of await statements.loadLiveEventIds()) liveEventIds.add(row.sessionId, row.id);
 
@@ -326,14 +327,18 @@ class DuckDBStorage implements Storage {
   }
 
   async #close(): Promise<void> {
-    await this.#queue.close();
-    await this.admin.close();
-    this.analytics.close();
-    this.#reader.closeSync();
-    this.#groupReader.closeSync();
-    this.#writer.closeSync();
-    this.#instance.closeSync();
-    openPaths.delete(this.path);
+    try {
+      // A failed last load leaves the log files for the next start; the database closes anyway.
+      await this.#queue.close();
+    } finally {
+      await this.admin.close();
+      this.analytics.close();
+      this.#reader.closeSync();
+      this.#groupReader.closeSync();
+      this.#writer.closeSync();
+      this.#instance.closeSync();
+      openPaths.delete(this.path);
+    }
   }
 
   /** Runs a query on the read connection once every logged group is loaded. */

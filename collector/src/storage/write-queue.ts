@@ -26,6 +26,8 @@ const MAX_ERASED_SESSION_IDS = 100_000;
 
 /** Time a logged group may wait before its rows are loaded into DuckDB. */
 const LOAD_INTERVAL_MS = 500;
+/** Time after a failed load before the next attempt. */
+const LOAD_RETRY_MS = 1000;
 /** Size of the open log segment that starts a load at once. */
 const MAX_SEGMENT_BYTES = 16 * 1024 * 1024;
 /**
@@ -360,8 +362,7 @@ export class WriteQueue {
     clearTimeout(this.#loadTimer);
     this.#loadTimer = undefined;
     this.#loggedSince = undefined;
-    const segment = await this.#log.rotate();
-    if (segment) this.#closedSegments.push(segment);
+    this.#closedSegments.push(...(await this.#log.rotate()));
     // The group appended last may still be copying itself into the rows of its segment.
     await this.#groupInFlight;
     const segments = this.#closedSegments;
@@ -375,9 +376,16 @@ export class WriteQueue {
       audit.push(...(rows?.audit ?? []));
     }
     try {
+      await this.#log.prepare(segments);
       await this.#statements.loadLog(segments, { sessions: [...sessions.values()], audit });
     } catch (error) {
       await this.#statements.rollback();
+      // Retried without waiting for a write, which a backlog of failed loads rejects.
+      this.#loadTimer ??= setTimeout(() => {
+        this.#loadTimer = undefined;
+        this.#scheduleLoad();
+      }, LOAD_RETRY_MS);
+      this.#loadTimer.unref();
       throw error;
     }
 
