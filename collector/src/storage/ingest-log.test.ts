@@ -187,12 +187,20 @@ describe('storage with ingest log', () => {
 
   it('corrupt segment stops the start', async () => {
     await (await openStorage(path)).close();
-    const segmentPath = await leaveSegment(2, `${GROUP_LINE_PREFIX}"sessions":[{"id":}]}\n`);
+    const event = eventRowFixture({ id: 'event-before-corrupt' });
+    await leaveSegment(1, formatGroup([event], { sessions: [], audit: [] }));
+    const corruptPath = await leaveSegment(2, `${GROUP_LINE_PREFIX}"sessions":[{"id":}]}\n`);
 
     await expect(openStorage(path)).rejects.toThrow(
-      `Cannot load the ingest log left by the last run (${segmentPath})`,
+      `Cannot load the ingest log file ${corruptPath} left by the last run`,
     );
     await expect(openStorage(path)).rejects.toThrow('Move the file out of the folder');
+
+    // The file before the corrupt one was loaded and deleted by the failed start.
+    expect(await readdir(ingestLogPath(path))).toEqual(['000000000002.ndjson']);
+    await rm(corruptPath);
+    storage = await openStorage(path);
+    expect(await storage.listEvents(event.sessionId)).toHaveLength(1);
   });
 
   it('log path taken by a file', async () => {

@@ -152,9 +152,9 @@ export class WriteQueue {
    * write. Call it once, right after creating the queue.
    */
   async recover(segments: readonly RecoveredSegment[]): Promise<void> {
-    if (segments.length === 0) return;
-    try {
-      for (const segment of segments) {
+    // One file at a time, so the files before one that cannot load are loaded and deleted.
+    for (const segment of segments) {
+      try {
         const rows = this.#rowsOf(segment.seq);
         for (const line of segment.groupLines) {
           const { sessions, audit } = JSON.parse(line) as GroupLine;
@@ -165,14 +165,14 @@ export class WriteQueue {
           rows.audit.push(...audit);
         }
         this.#closedSegments.push({ seq: segment.seq, path: segment.path });
+        await this.sync();
+      } catch (error) {
+        const message =
+          `Cannot load the ingest log file ${segment.path} left by the last run: ` +
+          `${(error as Error).message}. Move the file out of the folder to start without its ` +
+          'batches, which are then lost';
+        throw new Error(message, { cause: error });
       }
-      await this.sync();
-    } catch (error) {
-      const paths = segments.map((segment) => segment.path).join(', ');
-      const message =
-        `Cannot load the ingest log left by the last run (${paths}): ${(error as Error).message}. ` +
-        'Move the file out of the folder to start without its batches, which are then lost';
-      throw new Error(message, { cause: error });
     }
   }
 
