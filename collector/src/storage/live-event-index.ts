@@ -1,3 +1,6 @@
+/** Number of Sets the ids are spread over. */
+const SHARDS = 64;
+
 /**
  * The event ids of live sessions, held in memory in full, so that a write
  * group finds a resent event without reading DuckDB.
@@ -6,16 +9,14 @@
  * index costs about 30 bytes per id besides the id string (measured with 1
  * million ids). A DuckDB key on that table would keep an ART index in
  * memory too. The index must contain the ids of that table plus those of
- * groups not yet loaded: every id a group logs is added, and the ids of a
- * session are forgotten when the session ends or is erased, as the table's
- * rows are.
+ * groups not yet loaded. So every id a group logs is added, and the ids of
+ * a session are forgotten when the session ends or is erased, as the
+ * table's rows are.
  */
-const SHARDS = 64;
-
 export class LiveEventIndex {
   /**
-   * Shards of the ids, because one V8 Set holds at most 2^24 (about 16.7
-   * million) entries; 64 shards hold about a billion.
+   * Shards of the ids, because one V8 Set can contain at most 2^24 (about
+   * 16.7 million) entries. 64 evenly filled shards can contain about a billion.
    */
   readonly #shards = Array.from({ length: SHARDS }, () => new Set<string>());
   readonly #idsBySession = new Map<string, string[]>();

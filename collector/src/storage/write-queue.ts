@@ -33,13 +33,13 @@ const MAX_SEGMENT_BYTES = 16 * 1024 * 1024;
 /**
  * Closed segments that failed to load after which new write groups are
  * rejected. Loads close a segment every `LOAD_INTERVAL_MS`, so 20 is about
- * 10 s of failing loads; normally at most one segment waits.
+ * 10 s of failing loads. Normally at most one segment waits.
  */
 const MAX_UNLOADED_SEGMENTS = 20;
 
 /**
- * Raised for a write while the ingest log is not getting into DuckDB, so
- * that the collector stops acknowledging batches it cannot store.
+ * Error of a write while loads of the ingest log into DuckDB keep failing,
+ * so that the collector stops acknowledging batches it cannot store.
  */
 export class StorageBacklogError extends Error {
   constructor(segments: number) {
@@ -411,7 +411,7 @@ export class WriteQueue {
 
   /**
    * Loads the sessions the group declares that memory does not hold, and
-   * the live sessions of every declared user. It copies what memory holds
+   * the live sessions of every declared user. It copies what memory contains
    * first, because a load that commits during the reads below moves
    * sessions from memory into DuckDB after the reads took their snapshot.
    */
@@ -461,7 +461,7 @@ export class WriteQueue {
     };
   }
 
-  /** Copies a group into the state in memory; `seq` is the log segment it was appended to. */
+  /** Copies a group into the state in memory. `seq` is the log segment it was appended to. */
   #remember(state: GroupState, seq: number | undefined): void {
     for (const [id, row] of state.loadedSessions) {
       if (row && !this.#unloadedSessions.has(id)) this.#sessionCache.set(id, row);
