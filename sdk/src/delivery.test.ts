@@ -90,6 +90,31 @@ describe('delivery', () => {
     expect(errors).toEqual([]);
   });
 
+  it('rejected events reported, not resent', async () => {
+    let isFirst = true;
+    reply = (batch) => {
+      const accepted = acceptBatch(batch);
+      if (!isFirst) return accepted;
+      isFirst = false;
+      const rejected = [{ index: 0, id: batch.events[0]!.id, code: 'session_limit', message: 'tab over maxTabs (1)' }];
+      return { ...accepted, body: { ...(accepted.body as object), rejected } };
+    };
+    const { tracker, collector } = await start();
+    const errors: TrackerEvents['error'][] = [];
+    tracker.on('error', (error) => errors.push(error));
+
+    await waitUntil(() => errors.length === 1);
+    tracker.track('after_rejection');
+    await waitUntil(() => collector.batches().some((batch) => batch.events.some((event) => event.type === 'custom')));
+
+    expect(errors[0]?.code).toBe('session_limit');
+    expect(errors[0]?.message).toBe('Events not delivered: tab over maxTabs (1)');
+    expect(errors).toHaveLength(1);
+    // A 200 reply delivered the batch, so none of its events is sent again.
+    const ids = collector.batches().flatMap((batch) => batch.events.map((event) => event.id));
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
   it('409 reply reports session limit', async () => {
     reply = () => ({ status: 409, body: { code: 'session_limit', message: 'at most 3 sessions per user' } });
     const { tracker, collector } = await start();

@@ -54,6 +54,9 @@ export function handleResult(ctx: TrackerContext, result: SendResult, sessionId:
   if (ctx.state === 'stopped') return;
   if (result.session) applyServerState(ctx, result.session);
   if (result.ok) {
+    const [first] = result.rejected ?? [];
+    // The batch arrived, but the collector did not store these events, so the app hears of it.
+    if (first) ctx.emitter.emit('error', new ProcessSessionsError(first.code, `Events not delivered: ${first.message}`));
     if (sessionId === ctx.session?.id && !ctx.session.isAccepted) {
       ctx.session.isAccepted = true;
       ctx.store.update(sessionId, { isAccepted: true });

@@ -1,5 +1,5 @@
 import ky, { HTTPError } from 'ky';
-import type { SessionState } from '../../shared/src/index.js';
+import type { RejectedEvent, SessionState } from '../../shared/src/index.js';
 import { MAX_BEACON_BYTES } from '../../shared/src/constants.js';
 import { byteLength } from './batches.js';
 
@@ -20,7 +20,12 @@ const TIMEOUT_MS = 10_000;
 
 /** The outcome of one batch POST, after retries. */
 export type SendResult =
-  | { ok: true; session?: SessionState }
+  | {
+      ok: true;
+      session?: SessionState;
+      /** Events of the batch the collector did not store, such as a tab over `maxTabs`. */
+      rejected?: RejectedEvent[];
+    }
   | {
       ok: false;
       /** True when the batch may succeed later: network failure, timeout, 408, 429, 500, 502, 503 or 504. */
@@ -65,7 +70,9 @@ export async function postBody(endpoint: string, body: string, isClosing = false
       },
     });
 
-    return { ok: true, session: (await readJson(response))?.session };
+    const reply = await readJson(response);
+
+    return { ok: true, session: reply?.session, rejected: reply?.rejected };
   } catch (error) {
     if (error instanceof HTTPError) return readFailure(error.response);
 
@@ -89,8 +96,16 @@ async function readFailure(response: Response): Promise<SendResult> {
   };
 }
 
+/** The fields of a collector reply, success or error, that the SDK reads. */
+interface Reply {
+  session?: SessionState;
+  rejected?: RejectedEvent[];
+  code?: string;
+  message?: string;
+}
+
 /** Reads a JSON reply of the collector, or undefined when the body is not JSON. */
-function readJson(response: Response): Promise<{ session?: SessionState; code?: string; message?: string } | undefined> {
+function readJson(response: Response): Promise<Reply | undefined> {
   return response.json().catch(() => undefined);
 }
 

@@ -45,7 +45,11 @@ export interface TrackerEvents {
   terminated: { sessionId: string; reason: SessionEndReason };
   /** The number of open tabs changed. */
   tabs: { tabs: number };
-  /** A delivery failed for good or the collector rejected the session. */
+  /**
+   * A delivery failed for good, the collector rejected the session, or it
+   * stored a batch without some of its events (the code of the first, such as
+   * `session_limit` for a tab over `maxTabs`).
+   */
   error: ProcessSessionsError;
 }
 
