@@ -211,31 +211,53 @@ describe('storage with ingest log', () => {
     );
   });
 
-  it('user sessions found during a load', async () => {
+  /** Statement methods a test replaces; the others run on the real DuckDB file. */
+  type StatementChanges = Partial<
+    Pick<WriteStatements, 'loadLiveSessionsOfUsers' | 'loadLog'>
+  >;
+
+  /**
+   * Opens a write queue on the real database file and log, with some of its
+   * statements replaced to force an interleaving or a failure.
+   */
+  async function openQueue(
+    change: (statements: WriteStatements, queue: () => WriteQueue) => StatementChanges,
+    options: { maxUnloadedSegments?: number } = {},
+  ): Promise<{ queue: WriteQueue; instance: DuckDBInstance }> {
     const instance = await DuckDBInstance.create(path);
     const writer = await instance.connect();
     await runMigrations(writer);
     const statements = await WriteStatements.create(writer, await instance.connect());
     const { log } = await IngestLog.open(ingestLogPath(path), 0, GROUP_LINE_PREFIX);
-    // A load that commits after a group read a user's sessions from DuckDB, and before the
-    // group looked at the sessions in memory, moves them out of memory in between.
-    const racing = {
+    let queue: WriteQueue | undefined;
+    const changed = {
       loadSessions: (ids: readonly string[]) => statements.loadSessions(ids),
-      loadLiveSessionsOfUsers: async (userIds: readonly string[]) => {
-        const rows = await statements.loadLiveSessionsOfUsers(userIds);
-        await queue.sync();
-        return rows;
-      },
+      loadLiveSessionsOfUsers: (ids: readonly string[]) => statements.loadLiveSessionsOfUsers(ids),
       loadLog: statements.loadLog.bind(statements),
       rollback: statements.rollback.bind(statements),
       runInTransaction: statements.runInTransaction.bind(statements),
       close: statements.close.bind(statements),
+      ...change(statements, () => queue!),
     } as unknown as WriteStatements;
-    const queue = new WriteQueue(racing, {
+    queue = new WriteQueue(changed, {
       nextAuditSeq: () => 1,
       log,
       liveEventIds: new LiveEventIndex(),
+      ...options,
     });
+    return { queue, instance };
+  }
+
+  it('user sessions found during a load', async () => {
+    // A load that commits after a group read a user's sessions from DuckDB, and before the
+    // group looked at the sessions in memory, moves them out of memory in between.
+    const { queue, instance } = await openQueue((statements, queueOf) => ({
+      loadLiveSessionsOfUsers: async (userIds) => {
+        const rows = await statements.loadLiveSessionsOfUsers(userIds);
+        await queueOf().sync();
+        return rows;
+      },
+    }));
     const session = sessionRowFixture({ id: 'session-race', userId: 'user-race' });
 
     await queue.transact({ sessionIds: [], eventIds: [], apply: (view) => view.putSession(session) });
@@ -252,25 +274,10 @@ describe('storage with ingest log', () => {
   });
 
   it('failing loads stop new writes', async () => {
-    const instance = await DuckDBInstance.create(path);
-    const writer = await instance.connect();
-    await runMigrations(writer);
-    const statements = await WriteStatements.create(writer, await instance.connect());
-    const { log } = await IngestLog.open(ingestLogPath(path), 0, GROUP_LINE_PREFIX);
-    const failing = {
-      loadSessions: (ids: readonly string[]) => statements.loadSessions(ids),
-      loadLiveSessionsOfUsers: (ids: readonly string[]) => statements.loadLiveSessionsOfUsers(ids),
-      loadLog: () => Promise.reject(new Error('disk full')),
-      rollback: statements.rollback.bind(statements),
-      runInTransaction: statements.runInTransaction.bind(statements),
-      close: statements.close.bind(statements),
-    } as unknown as WriteStatements;
-    const queue = new WriteQueue(failing, {
-      nextAuditSeq: () => 1,
-      log,
-      liveEventIds: new LiveEventIndex(),
-      maxUnloadedSegments: 2,
-    });
+    const { queue, instance } = await openQueue(
+      () => ({ loadLog: () => Promise.reject(new Error('disk full')) }),
+      { maxUnloadedSegments: 2 },
+    );
     const write = (id: string) =>
       queue.transact({
         sessionIds: [],

@@ -14,11 +14,11 @@ import { dirname, join } from 'node:path';
 
 /** A closed segment of the ingest log, ready to load into DuckDB. */
 export interface LogSegment {
-  /** Sequence number; segments load in this order. */
+  /** Sequence number, the order in which segments load. */
   seq: number;
   path: string;
   /**
-   * Bytes acknowledged; a failed write may have left more in the file, which
+   * Bytes acknowledged. A failed write may have left more in the file, which
    * `prepare` cuts. Undefined for a segment found at start-up, already cut.
    */
   bytes?: number;
@@ -41,7 +41,7 @@ const MAX_SEQ = 2 ** 50;
 interface OpenSegment {
   seq: number;
   handle: FileHandle;
-  /** Bytes on disk; the next write starts here. */
+  /** Bytes acknowledged, the offset where the next write starts. */
   bytes: number;
   /** The write in progress, settled either way. */
   writing: Promise<void>;
@@ -54,7 +54,7 @@ const SEGMENT_PATTERN = /^(\d+)\.ndjson$/;
  * database file. The write queue appends each group and calls `fdatasync`
  * before it replies, so a reply never depends on a DuckDB commit, which
  * costs far more than a file sync. The queue loads closed segments into
- * DuckDB in bulk and then deletes them; at start-up it loads what a crash
+ * DuckDB in bulk and then deletes them. At start-up it loads what a crash
  * left behind.
  */
 export class IngestLog {

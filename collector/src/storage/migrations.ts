@@ -154,7 +154,7 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
-    // The collector holds these ids in memory and finds resent events there,
+    // The collector keeps these ids in memory and finds resent events there,
     // so the key only cost every load an index update.
     version: 6,
     name: 'drop the key of live event ids',

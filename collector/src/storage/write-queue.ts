@@ -130,7 +130,7 @@ export class WriteQueue {
   /** Loads and exclusive work, which use the write connection one at a time. */
   #connectionTasks: Promise<unknown> = Promise.resolve();
   #isLoadScheduled = false;
-  /** The group being appended and remembered; a load waits for it after closing its segment. */
+  /** The group being appended and remembered, which a load waits for after closing its segment. */
   #groupInFlight: Promise<void> = Promise.resolve();
   #loadTimer: NodeJS.Timeout | undefined;
   #loggedSince: number | undefined;
@@ -329,10 +329,15 @@ export class WriteQueue {
     this.#remember(state, seq);
     this.#loggedSince ??= Date.now();
     // A quiet period still loads the group within the interval.
+    this.#scheduleLoadIn(LOAD_INTERVAL_MS);
+  }
+
+  /** Starts a background load after `delayMs`, unless a timer for one is already set. */
+  #scheduleLoadIn(delayMs: number): void {
     this.#loadTimer ??= setTimeout(() => {
       this.#loadTimer = undefined;
       this.#scheduleLoad();
-    }, LOAD_INTERVAL_MS);
+    }, delayMs);
     this.#loadTimer.unref();
   }
 
@@ -381,11 +386,7 @@ export class WriteQueue {
     } catch (error) {
       await this.#statements.rollback();
       // Retried without waiting for a write, which a backlog of failed loads rejects.
-      this.#loadTimer ??= setTimeout(() => {
-        this.#loadTimer = undefined;
-        this.#scheduleLoad();
-      }, LOAD_RETRY_MS);
-      this.#loadTimer.unref();
+      this.#scheduleLoadIn(LOAD_RETRY_MS);
       throw error;
     }
 

@@ -50,7 +50,7 @@ export interface GroupState {
   audit: AuditRow[];
 }
 
-/** What a request can read of the state before its group. */
+/** The state before its group that a request can read. */
 export interface CommittedState {
   session(id: string): SessionRow | undefined;
   hasLiveEvent(id: string): boolean;
