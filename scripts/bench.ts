@@ -4,7 +4,8 @@
  * Every load targets 127.0.0.1 and stops by itself.
  */
 import os from 'node:os';
-import { benchIngest, DEFAULT_LOAD } from './bench/ingest.js';
+import { benchIngest, DEFAULT_LOAD, printIngest } from './bench/ingest.js';
+import { measureLoadCost, printLoadCost } from './bench/load-cost.js';
 import { measureSdkMainThread } from './bench/sdk-main-thread.js';
 import { measureSdkSize } from './bench/sdk-size.js';
 import { benchReports, printReportBench } from './bench/reports.js';
@@ -38,17 +39,8 @@ async function main(): Promise<void> {
     `\ningest: ${load.connections} connections, ${load.eventsPerBatch}-event batches, ` +
       `${load.durationSeconds} s each`,
   );
-  const results = await benchIngest(load);
-  for (const result of results) {
-    console.log(
-      `  ${result.name.padEnd(24)} ${Math.round(result.eventsPerSecond).toString().padStart(8)} events/s` +
-        `  p99 ${result.p99LatencyMs} ms  non-2xx ${result.non2xx}  errors ${result.errors}`,
-    );
-  }
-  const [raw, collector] = results;
-  if (raw && collector) {
-    console.log(`  ratio collector/raw: ${(collector.eventsPerSecond / raw.eventsPerSecond).toFixed(2)}`);
-  }
+  printIngest(await benchIngest(load), os.availableParallelism());
+  printLoadCost(await measureLoadCost());
 
   console.log('\ntermination reaching 3 tabs in Chromium, 5 rounds:');
   for (const round of await benchTermination(5)) {
