@@ -1,4 +1,4 @@
-import { clear, createStore, delMany, entries, set, type UseStore } from 'idb-keyval';
+import { createStore, promisifyRequest, type UseStore } from 'idb-keyval';
 import type { SessionEventInput } from '../../shared/src/index.js';
 
 /** An IndexedDB call that has not settled after this long counts as failed, in ms. */
@@ -47,15 +47,21 @@ export function createEventQueue(appId: string, onStorageError: (error: unknown)
   let hasReopened = false;
   let order = Date.now() * 1000;
 
-  const run = async (action: (db: UseStore) => Promise<unknown>) => {
+  /**
+   * Runs `action` on the object store in a transaction of `mode`. It settles with the request
+   * `action` returns, such as a read, or else when the transaction completes, as idb-keyval's
+   * own writes do. The store's keys are event ids.
+   */
+  const run = async (mode: IDBTransactionMode, action: (objects: IDBObjectStore) => IDBRequest | void) => {
     while (store) {
       let timer: ReturnType<typeof setTimeout> | undefined;
       try {
         const timeout = new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error(`IndexedDB timed out after ${STORAGE_TIMEOUT_MS} ms`)), STORAGE_TIMEOUT_MS);
         });
+        const request = store(mode, (objects) => promisifyRequest(action(objects) ?? objects.transaction));
 
-        return await Promise.race([action(store), timeout]);
+        return await Promise.race([request, timeout]);
       } catch (error) {
         onStorageError(error);
         store = hasReopened ? undefined : open();
@@ -70,26 +76,30 @@ export function createEventQueue(appId: string, onStorageError: (error: unknown)
     push(item) {
       item.order = order++;
       items.push(item);
-      void run((db) => set(item.event.id, item, db));
+      void run('readwrite', (objects) => {
+        objects.put(item, item.event.id);
+      });
     },
     own: () => items,
     isShared: () => !!store,
     async readAll() {
-      const stored = ((await run((db) => entries(db))) ?? []) as [string, QueuedEvent][];
-      const storedIds = new Set(stored.map(([id]) => id));
+      const stored = (((await run('readonly', (objects) => objects.getAll())) ?? []) as QueuedEvent[]).filter(isQueuedEvent);
+      const storedIds = new Set(stored.map((item) => item.event.id));
       const unstored = items.filter((item) => !storedIds.has(item.event.id));
 
-      return [...stored.map(([, item]) => item).filter(isQueuedEvent), ...unstored].sort((a, b) => a.order - b.order);
+      return [...stored, ...unstored].sort((a, b) => a.order - b.order);
     },
     remove(ids, isMemoryOnly) {
       const gone = new Set(ids);
 
       items = items.filter((item) => !gone.has(item.event.id));
-      if (!isMemoryOnly) void run((db) => delMany(ids, db));
+      if (!isMemoryOnly) void run('readwrite', (objects) => ids.forEach((id) => objects.delete(id)));
     },
     clear() {
       items = [];
-      void run((db) => clear(db));
+      void run('readwrite', (objects) => {
+        objects.clear();
+      });
     },
   };
 }
