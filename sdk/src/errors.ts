@@ -27,3 +27,8 @@ export function describeValue(value: unknown): string {
 
   return text.length > 80 ? `${text.slice(0, 80)}…` : text;
 }
+
+/** Formats the error message of an invalid value: "`name` must `requirement`, received `value`". */
+export function describeInvalid(name: string, requirement: string, value: unknown): string {
+  return `${name} must ${requirement}, received ${describeValue(value)}`;
+}

@@ -1,5 +1,5 @@
 import { MAX_EVENTS_PER_BATCH } from '../../shared/src/constants.js';
-import { describeValue, raise } from './errors.js';
+import { describeInvalid, describeValue, raise } from './errors.js';
 
 /** Options of `init()`. */
 export interface ProcessSessionsOptions {
@@ -33,39 +33,54 @@ export interface ProcessSessionsOptions {
 /** Options with defaults applied and values checked. */
 export type ResolvedOptions = Required<ProcessSessionsOptions>;
 
-/** Allowed range of each numeric option, inclusive. */
-export const OPTION_RANGES = {
-  idleTimeoutMs: [1000, 604_800_000],
-  warningMs: [0, 3_600_000],
-  heartbeatMs: [1000, 3_600_000],
-  flushIntervalMs: [100, 600_000],
-  maxBatchSize: [1, MAX_EVENTS_PER_BATCH],
-} as const;
+/**
+ * Validation rule of one option: its default, the check of a value, and the requirement an
+ * error states after "must".
+ */
+type Rule = [fallback: unknown, isValid: (value: unknown) => boolean, requirement: string];
 
-/** Tells whether `value` is an integer in the allowed range of numeric option `name`. */
-export function isInRange(name: keyof typeof OPTION_RANGES, value: unknown): value is number {
-  const [min, max] = OPTION_RANGES[name];
+/** Names of the options that take an integer in a range. */
+type RangeName = 'idleTimeoutMs' | 'warningMs' | 'heartbeatMs' | 'flushIntervalMs' | 'maxBatchSize';
 
-  return Number.isInteger(value) && (value as number) >= min && (value as number) <= max;
-}
+/** Rule of an integer option between `min` and `max`, inclusive. */
+const integerRule = (fallback: number | undefined, min: number, max: number): Rule => [
+  fallback,
+  (value) => Number.isInteger(value) && (value as number) >= min && (value as number) <= max,
+  `be an integer between ${min} and ${max}`,
+];
 
-/** Defaults of the optional options; `warningMs` depends on `idleTimeoutMs` and is set apart. */
-const DEFAULTS = {
-  idleTimeoutMs: 1_800_000,
-  heartbeatMs: 30_000,
-  flushIntervalMs: 3000,
-  maxBatchSize: 30,
-  consent: 'granted',
-  respectDoNotTrack: false,
-  respectGlobalPrivacyControl: false,
-  debug: false,
+const flagRule: Rule = [false, (value) => typeof value === 'boolean', 'be true or false'];
+
+/**
+ * Rules of every option of `init()`, in the order an error lists them. The default of
+ * `warningMs` depends on `idleTimeoutMs` and is set in `resolveOptions`.
+ */
+const RULES: Record<keyof ProcessSessionsOptions, Rule> = {
+  endpoint: [undefined, isHttpUrl, 'be an http or https URL'],
+  appId: [
+    undefined,
+    // Same rule as the collector's app id schema.
+    (value) => typeof value === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(value),
+    'be 1 to 64 characters of A-Z, a-z, 0-9, ".", "_" or "-"',
+  ],
+  idleTimeoutMs: integerRule(1_800_000, 1000, 604_800_000),
+  warningMs: integerRule(undefined, 0, 3_600_000),
+  heartbeatMs: integerRule(30_000, 1000, 3_600_000),
+  flushIntervalMs: integerRule(3000, 100, 600_000),
+  maxBatchSize: integerRule(30, 1, MAX_EVENTS_PER_BATCH),
+  consent: ['granted', (value) => value === 'granted' || value === 'required', 'be "granted" or "required"'],
+  respectDoNotTrack: flagRule,
+  respectGlobalPrivacyControl: flagRule,
+  debug: flagRule,
 };
 
 /** Names of every option of `init()`. */
-export const OPTION_NAMES = ['endpoint', 'appId', 'warningMs', ...Object.keys(DEFAULTS)];
+export const OPTION_NAMES = Object.keys(RULES) as (keyof ProcessSessionsOptions)[];
 
-/** Same rule as the collector's app id schema. */
-const APP_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+/** Tells whether `value` is an integer in the allowed range of numeric option `name`. */
+export function isInRange(name: RangeName, value: unknown): value is number {
+  return RULES[name][1](value);
+}
 
 /**
  * Applies defaults and validates every option of `input`. Throws one ProcessSessionsError
@@ -73,43 +88,27 @@ const APP_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
  */
 export function resolveOptions(input: ProcessSessionsOptions): ResolvedOptions {
   const problems: string[] = [];
-  const options: Record<string, unknown> = { endpoint: undefined, appId: undefined, ...DEFAULTS };
+  const options: Record<string, unknown> = {};
+  for (const name of OPTION_NAMES) options[name] = RULES[name][0];
   for (const [name, value] of Object.entries(input ?? {})) if (value !== undefined) options[name] = value;
   // The default warning is 1 min, shortened for short timeouts so it still fits.
   options.warningMs ??= Math.min(60_000, Number(options.idleTimeoutMs) / 2);
 
-  for (const name of Object.keys(options)) {
-    const message = checkOption(name, options[name]);
-    if (message) problems.push(`${name} ${message}, received ${describeValue(options[name])}`);
+  for (const [name, value] of Object.entries(options)) {
+    // Object.hasOwn, because `in` also finds inherited names such as `constructor`.
+    const rule = Object.hasOwn(RULES, name) ? RULES[name as keyof ProcessSessionsOptions] : undefined;
+
+    if (!rule) problems.push(`${name} is not an option, received ${describeValue(value)}`);
+    else if (!rule[1](value)) problems.push(describeInvalid(name, rule[2], value));
   }
   if (!problems.length && Number(options.warningMs) >= Number(options.idleTimeoutMs)) {
-    problems.push(`warningMs must be less than idleTimeoutMs (${options.idleTimeoutMs}), received ${options.warningMs}`);
+    problems.push(describeInvalid('warningMs', `be less than idleTimeoutMs (${options.idleTimeoutMs})`, options.warningMs));
   }
   if (problems.length) raise('invalid_option', problems.join('; '));
 
   options.endpoint = new URL(options.endpoint as string, location.href).href.replace(/\/+$/, '');
 
   return options as ResolvedOptions;
-}
-
-/** Returns what is wrong with option `name` set to `value`, or undefined when it is valid. */
-function checkOption(name: string, value: unknown): string | undefined {
-  // Checked first, because `in` also finds inherited names such as `constructor`.
-  if (!OPTION_NAMES.includes(name)) return 'is not an option';
-  if (name in OPTION_RANGES) {
-    const [min, max] = OPTION_RANGES[name as keyof typeof OPTION_RANGES];
-    const isValid = isInRange(name as keyof typeof OPTION_RANGES, value);
-
-    return isValid ? undefined : `must be an integer between ${min} and ${max}`;
-  }
-  if (name === 'endpoint') return isHttpUrl(value) ? undefined : 'must be an http or https URL';
-  if (name === 'appId') {
-    const isValid = typeof value === 'string' && APP_ID_PATTERN.test(value);
-
-    return isValid ? undefined : 'must be 1 to 64 characters of A-Z, a-z, 0-9, ".", "_" or "-"';
-  }
-  if (name === 'consent') return value === 'granted' || value === 'required' ? undefined : 'must be "granted" or "required"';
-  return typeof value === 'boolean' ? undefined : 'must be true or false';
 }
 
 function isHttpUrl(value: unknown): boolean {
