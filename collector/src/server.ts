@@ -53,6 +53,13 @@ export async function startServer(
         logger.error({ err: error }, 'loading the ingest log into DuckDB failed; the next load retries'),
       onLogRecovered: (segments) => {
         for (const segment of segments) {
+          if (segment.rejectedLines > 0) {
+            const message =
+              'loaded an ingest log file the last run left, without lines that could not load; ' +
+              'inspect the file at rejectedPath, then delete it, because it holds event data';
+            logger.warn(segment, message);
+            continue;
+          }
           const level = segment.cutBytes > 0 ? 'warn' : 'info';
           logger[level](segment, 'loaded an ingest log file the last run left');
         }

@@ -71,6 +71,23 @@ describe('ingest log', () => {
     expect(await readFile(path, 'utf8')).toBe(complete);
   });
 
+  it('open moves unloadable lines aside', async () => {
+    const path = join(dir, '000000000008.ndjson');
+    const group = `${GROUP_LINE_PREFIX}"sessions":[],"audit":[]}`;
+    await writeFile(path, `{"id":"e1"}\n{"id":\u0000}\n${group}\n{"id":"e2"}\n${group}\n`);
+    const isLoadable = (line: string) => !line.includes('\u0000');
+
+    const { log, segments } = await IngestLog.open(dir, 0, GROUP_LINE_PREFIX, isLoadable);
+    await log.close();
+
+    expect(segments[0]!.rejectedLines).toBe(1);
+    expect(segments[0]!.rejectedPath).toBe(`${path}.rejected`);
+    expect(segments[0]!.groupLines).toEqual([group, group]);
+    expect(await readFile(`${path}.rejected`, 'utf8')).toBe('{"id":\u0000}\n');
+    expect(await readFile(path, 'utf8')).toBe(`{"id":"e1"}\n${group}\n{"id":"e2"}\n${group}\n`);
+    expect((await readdir(dir)).sort()).toEqual(['000000000008.ndjson', '000000000008.ndjson.rejected']);
+  });
+
   it('segments sort by number', async () => {
     await writeFile(join(dir, '1000000000000.ndjson'), '');
     await writeFile(join(dir, '999999999999.ndjson'), '');
@@ -153,7 +170,7 @@ describe('storage with ingest log', () => {
     storage = await openStorage(path, { onLogRecovered: (segments) => recovered.push(...segments) });
 
     expect(recovered).toEqual([
-      { path: segmentPath, groups: 1, cutBytes: JSON.stringify(torn).length },
+      { path: segmentPath, groups: 1, cutBytes: JSON.stringify(torn).length, rejectedLines: 0 },
     ]);
     expect(await storage.getSession(session.id)).toEqual(session);
     const stored = await storage.listEvents(session.id);
@@ -185,20 +202,58 @@ describe('storage with ingest log', () => {
     await expect(readFile(segmentPath)).rejects.toThrow(/ENOENT/);
   });
 
-  it('corrupt segment stops the start', async () => {
+  it('damaged lines move aside at open', async () => {
     await (await openStorage(path)).close();
-    const event = eventRowFixture({ id: 'event-before-corrupt' });
+    const session = sessionRowFixture({ id: 'session-damaged', eventCount: 2 });
+    const events = ['event-kept-1', 'event-kept-2'].map((id) =>
+      eventRowFixture({ id, sessionId: session.id }),
+    );
+    const damagedEvent = JSON.stringify(eventRowFixture({ id: 'event-damaged' })).slice(0, 40);
+    const damagedGroup = `${GROUP_LINE_PREFIX}"sessions":[{"id":}]}`;
+    const wrongType = JSON.stringify({ ...eventRowFixture({ id: 'event-wrong' }), ts: 'soon' });
+    const segmentPath = await leaveSegment(
+      1,
+      `${damagedEvent}\n${formatGroup(events.slice(0, 1), { sessions: [], audit: [] })}` +
+        `${wrongType}\n${damagedGroup}\n` +
+        formatGroup(events.slice(1), { sessions: [session], audit: [] }),
+    );
+
+    const recovered: unknown[] = [];
+    storage = await openStorage(path, { onLogRecovered: (segments) => recovered.push(...segments) });
+
+    expect(recovered).toEqual([
+      {
+        path: segmentPath,
+        groups: 2,
+        cutBytes: 0,
+        rejectedLines: 3,
+        rejectedPath: `${segmentPath}.rejected`,
+      },
+    ]);
+    const stored = await storage.listEvents(session.id);
+    expect(stored.map((row) => row.id)).toEqual(['event-kept-1', 'event-kept-2']);
+    expect(await storage.getSession(session.id)).toEqual(session);
+    expect(await readFile(`${segmentPath}.rejected`, 'utf8')).toBe(
+      `${damagedEvent}\n${wrongType}\n${damagedGroup}\n`,
+    );
+    expect(await readdir(ingestLogPath(path))).not.toContain('000000000001.ndjson');
+  });
+
+  it('unloadable segment stops the start', async () => {
+    await (await openStorage(path)).close();
+    const event = eventRowFixture({ id: 'event-before-unloadable' });
     await leaveSegment(1, formatGroup([event], { sessions: [], audit: [] }));
-    const corruptPath = await leaveSegment(2, `${GROUP_LINE_PREFIX}"sessions":[{"id":}]}\n`);
+    // Well-formed, so it stays in the segment, but the session row lacks its required columns.
+    const unloadablePath = await leaveSegment(2, `${GROUP_LINE_PREFIX}"sessions":[{"id":"s"}],"audit":[]}\n`);
 
     await expect(openStorage(path)).rejects.toThrow(
-      `Cannot load the ingest log file ${corruptPath} left by the last run`,
+      `Cannot load the ingest log file ${unloadablePath} left by the last run`,
     );
     await expect(openStorage(path)).rejects.toThrow('Move the file out of the folder');
 
-    // The file before the corrupt one was loaded and deleted by the failed start.
+    // The file before the unloadable one was loaded and deleted by the failed start.
     expect(await readdir(ingestLogPath(path))).toEqual(['000000000002.ndjson']);
-    await rm(corruptPath);
+    await rm(unloadablePath);
     storage = await openStorage(path);
     expect(await storage.listEvents(event.sessionId)).toHaveLength(1);
   });

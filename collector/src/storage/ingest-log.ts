@@ -6,6 +6,7 @@ import {
   open,
   readdir,
   readFile,
+  rename,
   rm,
   stat,
   truncate,
@@ -29,6 +30,10 @@ export interface RecoveredSegment extends LogSegment {
   groupLines: string[];
   /** Bytes cut from its end: the lines of a group a crash interrupted. */
   cutBytes: number;
+  /** Lines moved to `rejectedPath` because they cannot load, such as lines damaged on disk. */
+  rejectedLines: number;
+  /** The file the rejected lines were moved to, when there were any. */
+  rejectedPath?: string;
 }
 
 /**
@@ -77,11 +82,14 @@ export class IngestLog {
    * by an earlier run that stopped before deleting them, so they are deleted.
    * Each other segment is cut after its last line that starts with
    * `groupLinePrefix`, which removes a group a crash interrupted before its reply.
+   * Lines that fail `isLoadable` move to a `.rejected` file beside the segment,
+   * so that one damaged line does not stop the other lines from loading.
    */
   static async open(
     dir: string,
     lastLoadedSeq: number,
     groupLinePrefix: string,
+    isLoadable: (line: string) => boolean = () => true,
   ): Promise<{ log: IngestLog; segments: RecoveredSegment[] }> {
     let names: string[];
     try {
@@ -113,7 +121,7 @@ export class IngestLog {
         await rm(path, { force: true });
         continue;
       }
-      segments.push({ seq, path, ...(await readGroupLines(path, groupLinePrefix)) });
+      segments.push({ seq, path, ...(await readGroupLines(path, groupLinePrefix, isLoadable)) });
     }
     return { log: new IngestLog(dir, maxSeq + 1), segments };
   }
@@ -242,25 +250,48 @@ async function syncFolder(path: string): Promise<void> {
 /**
  * Returns the group lines of a segment, and cuts the file after the last
  * one, so the lines of an incomplete group are neither loaded nor followed
- * by later groups.
+ * by later groups. Lines before the cut that fail `isLoadable` are written to
+ * `<path>.rejected`, and the segment is replaced by one without them.
  */
 async function readGroupLines(
   path: string,
   prefix: string,
-): Promise<{ groupLines: string[]; cutBytes: number }> {
+  isLoadable: (line: string) => boolean,
+): Promise<Omit<RecoveredSegment, keyof LogSegment>> {
   const data = await readFile(path);
   const text = data.toString('utf8');
-  const groupLines: string[] = [];
   let end = 0;
   let start = 0;
   for (let newline = text.indexOf('\n'); newline !== -1; newline = text.indexOf('\n', start)) {
-    if (text.startsWith(prefix, start)) {
-      groupLines.push(text.slice(start, newline));
-      end = newline + 1;
-    }
+    if (text.startsWith(prefix, start)) end = newline + 1;
     start = newline + 1;
   }
-  const keptBytes = Buffer.byteLength(text.slice(0, end));
-  if (keptBytes < data.length) await truncate(path, keptBytes);
-  return { groupLines, cutBytes: data.length - keptBytes };
+  const lines = text.slice(0, end).split('\n').slice(0, -1);
+  const rejected = lines.filter((line) => !isLoadable(line));
+  const loadableLines = rejected.length === 0 ? lines : lines.filter((line) => isLoadable(line));
+  const groupLines = loadableLines.filter((line) => line.startsWith(prefix));
+  const cutBytes = data.length - Buffer.byteLength(text.slice(0, end));
+
+  if (rejected.length === 0) {
+    if (cutBytes > 0) await truncate(path, data.length - cutBytes);
+    return { groupLines, cutBytes, rejectedLines: 0 };
+  }
+  const rejectedPath = `${path}.rejected`;
+  await writeSynced(rejectedPath, rejected.map((line) => `${line}\n`).join(''));
+  // Written aside and renamed, so a crash leaves either the old segment or the new one.
+  await writeSynced(`${path}.tmp`, loadableLines.map((line) => `${line}\n`).join(''));
+  await rename(`${path}.tmp`, path);
+  await syncFolder(dirname(path));
+  return { groupLines, cutBytes, rejectedLines: rejected.length, rejectedPath };
+}
+
+/** Writes `text` to a new file at `path`, replacing one there, and syncs it to disk. */
+async function writeSynced(path: string, text: string): Promise<void> {
+  const handle = await open(path, 'w');
+  try {
+    await handle.writeFile(text);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }

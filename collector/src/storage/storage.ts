@@ -18,7 +18,7 @@ import { IngestLog } from './ingest-log.js';
 import { LiveEventIndex } from './live-event-index.js';
 import { type ErasureCounts, eraseUserData, exportUserData, type UserData } from './user-data.js';
 import { type WriteRequest, WriteQueue } from './write-queue.js';
-import { GROUP_LINE_PREFIX, WriteStatements } from './write-statements.js';
+import { GROUP_LINE_PREFIX, isLoadableLine, WriteStatements } from './write-statements.js';
 
 /** Filters of `Storage.listLiveSessions`. */
 export interface LiveSessionFilter {
@@ -78,6 +78,10 @@ export interface RecoveredLog {
   groups: number;
   /** Bytes cut from its end: a group a crash interrupted before its reply. */
   cutBytes: number;
+  /** Lines that could not load, such as lines damaged on disk, moved to `rejectedPath`. */
+  rejectedLines: number;
+  /** The file beside the segment that holds its rejected lines, when there were any. */
+  rejectedPath?: string;
 }
 
 /** Options of `openStorage`. */
@@ -129,6 +133,7 @@ export async function openStorage(
       ingestLogPath(absolutePath),
       lastLoadedSeq,
       GROUP_LINE_PREFIX,
+      isLoadableLine,
     );
     const liveEventIds = new LiveEventIndex();
     // Opened after recovery, because it numbers audit entries after the last stored one.
@@ -144,8 +149,9 @@ export async function openStorage(
     });
     await queue.recover(segments);
     if (segments.length > 0) {
-      const recovered = segments.map(({ path, groupLines, cutBytes }) => {
-        return { path, groups: groupLines.length, cutBytes };
+      const recovered = segments.map(({ path, groupLines, cutBytes, rejectedLines, rejectedPath }) => {
+        const rejected = rejectedPath === undefined ? {} : { rejectedPath };
+        return { path, groups: groupLines.length, cutBytes, rejectedLines, ...rejected };
       });
       options.onLogRecovered?.(recovered);
     }

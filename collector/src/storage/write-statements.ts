@@ -103,6 +103,37 @@ export function formatGroup(events: Iterable<EventRow>, line: Omit<GroupLine, 'g
   return `${text}${GROUP_LINE_PREFIX}${rest.slice(1)}\n`;
 }
 
+/**
+ * Returns whether a line of an ingest log segment can load: an event line
+ * whose fields have the types of their columns (`data` may be null), or a
+ * group line with `sessions` and `audit` arrays of objects. A line damaged on
+ * disk fails this check, while a row that passes may still fail a constraint
+ * when it loads.
+ */
+export function isLoadableLine(line: string): boolean {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return false;
+  }
+  if (!isRecord(value)) return false;
+
+  if (line.startsWith(GROUP_LINE_PREFIX)) {
+    const { sessions, audit } = value;
+    return [sessions, audit].every((rows) => Array.isArray(rows) && rows.every(isRecord));
+  }
+  return EVENT_COLUMNS.every(([, field, kind]) => {
+    const fieldValue = value[field];
+    if (field === 'data' && fieldValue === null) return true;
+    return kind === 'text' ? typeof fieldValue === 'string' : Number.isSafeInteger(fieldValue);
+  });
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /** The rows of ingest log segments that a load writes besides their events. */
 export interface LoadRows {
   /** The last state of each session the segments created or changed. */
