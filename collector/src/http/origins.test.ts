@@ -48,6 +48,16 @@ describe('per-app origins', () => {
     expect(second.status).toBe(200);
   });
 
+  it('error replies carry CORS headers', async () => {
+    const response = await postBatch(collector.app, '{"v":1,', { 'content-type': 'text/plain', origin: SHOP });
+
+    expect(response.status).toBe(400);
+    expect(response.headers.get('access-control-allow-origin')).toBe(SHOP);
+    expect(response.headers.get('access-control-expose-headers')).toBe('X-Request-Id');
+    expect(response.headers.get('vary')).toBe('Origin');
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+  });
+
   it('global origin rejected for listed app', async () => {
     const response = await send('locked-app', SHOP);
 

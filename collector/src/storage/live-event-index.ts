@@ -34,8 +34,10 @@ export class LiveEventIndex {
   /** Adds the id of an event a live session stored. */
   add(sessionId: string, id: string): void {
     const shard = this.#shardOf(id);
-    if (shard.has(id)) return;
+    const size = shard.size;
     shard.add(id);
+    // One lookup instead of `has` then `add`: the size grows only for a new id.
+    if (shard.size === size) return;
     const ids = this.#idsBySession.get(sessionId);
     if (ids) ids.push(id);
     else this.#idsBySession.set(sessionId, [id]);
