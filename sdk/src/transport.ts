@@ -13,10 +13,6 @@ const RETRY_STATUS_CODES = [408, 500, 502, 504];
 const RETRYABLE_STATUS_CODES = [...RETRY_STATUS_CODES, 429, 503];
 /** Retries after the first attempt; later failures wait for the next flush. */
 const RETRY_LIMIT = 3;
-/** Upper bound of one retry delay, in ms. */
-const MAX_RETRY_DELAY_MS = 30_000;
-/** An attempt with no reply after this long fails with a timeout, in ms. */
-const TIMEOUT_MS = 10_000;
 
 /** The outcome of one batch POST, after retries. */
 export type SendResult =
@@ -39,10 +35,16 @@ export type SendResult =
       retryAfterMs?: number;
     };
 
-/** The content type of every batch: JSON sent as text/plain, so no CORS preflight runs. */
+/**
+ * The content type of every batch: JSON sent as text/plain, so no CORS preflight runs. It is
+ * also the type fetch gives a string body, so requests set no header of their own.
+ */
 export const BATCH_CONTENT_TYPE = 'text/plain;charset=UTF-8';
 
-/** Jittered exponential backoff: 300 ms, 600 ms, 1.2 s, each scaled by 0.5 to 1.5. */
+/**
+ * Jittered exponential backoff: 300 ms, 600 ms, 1.2 s, each scaled by 0.5 to 1.5. The longest
+ * delay is 1.8 s, so the request sets no `backoffLimit`.
+ */
 const retryDelayMs = (attempt: number) => 300 * 2 ** (attempt - 1) * (0.5 + Math.random());
 
 /**
@@ -58,16 +60,9 @@ export async function postBody(endpoint: string, body: string, isClosing = false
   try {
     const response = await ky.post(`${endpoint}/v1/events`, {
       body,
-      headers: { 'content-type': BATCH_CONTENT_TYPE },
       keepalive: isClosing && byteLength(body) <= MAX_BEACON_BYTES,
-      timeout: TIMEOUT_MS,
-      retry: {
-        limit: RETRY_LIMIT,
-        methods: ['post'],
-        statusCodes: RETRY_STATUS_CODES,
-        backoffLimit: MAX_RETRY_DELAY_MS,
-        delay: retryDelayMs,
-      },
+      // ky 1.9.1's default `timeout` of 10 s applies to each attempt.
+      retry: { limit: RETRY_LIMIT, methods: ['post'], statusCodes: RETRY_STATUS_CODES, delay: retryDelayMs },
     });
 
     const reply = await readJson(response);
@@ -76,7 +71,7 @@ export async function postBody(endpoint: string, body: string, isClosing = false
   } catch (error) {
     if (error instanceof HTTPError) return readFailure(error.response);
 
-    // A network failure, or ky's TimeoutError after TIMEOUT_MS.
+    // A network failure, or ky's TimeoutError after 10 s.
     return { ok: false, isRetryable: true, message: `request failed: ${error}` };
   }
 }
