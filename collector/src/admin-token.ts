@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { readOrCreateSecret } from './secret-file.js';
 
 /** Name of the file, next to the DuckDB file, that stores the generated admin token. */
 export const ADMIN_TOKEN_FILE = 'admin-token';
@@ -24,40 +23,8 @@ export async function ensureAdminToken(
   print: (text: string) => void = (text) => process.stdout.write(text),
 ): Promise<AdminTokenResult> {
   const path = join(dirname(databasePath), ADMIN_TOKEN_FILE);
+  const { secret: token, isCreated } = await readOrCreateSecret(path, 'admin token');
 
-  const stored = await readToken(path);
-  if (stored !== undefined) return { token: stored, path, isCreated: false };
-
-  const token = randomBytes(32).toString('base64url');
-  await mkdir(dirname(path), { recursive: true });
-  try {
-    // `wx` fails when another process created the file first; its token wins.
-    await writeFile(path, `${token}\n`, { mode: 0o600, flag: 'wx' });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    const winner = await readToken(path);
-    if (winner === undefined) throw error;
-    return { token: winner, path, isCreated: false };
-  }
-
-  print(`Generated admin token (stored in ${path}, shown only once):\n${token}\n`);
-  return { token, path, isCreated: true };
-}
-
-async function readToken(path: string): Promise<string | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-
-  const token = text.trim();
-  if (token.length < 16) {
-    throw new Error(
-      `admin token file ${path} must contain at least 16 characters; delete it to generate a new token`,
-    );
-  }
-  return token;
+  if (isCreated) print(`Generated admin token (stored in ${path}, shown only once):\n${token}\n`);
+  return { token, path, isCreated };
 }

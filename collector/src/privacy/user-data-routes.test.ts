@@ -1,4 +1,6 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { DuckDBInstance, LIST, listValue, VARCHAR } from '@duckdb/node-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { batchSchema, type BatchInput } from '../../../shared/src/index.js';
@@ -188,9 +190,11 @@ describe('user data routes', () => {
     expect(body.erased.auditDeleted).toBeGreaterThanOrEqual(3);
 
     const [erasure] = await collector.storage.admin.listAudit({ limit: 1, action: 'user.erase' });
-    const sha256 = createHash('sha256').update(USER).digest('hex');
+    const key = (await readFile(join(dirname(collector.storage.path), 'erasure-key'), 'utf8')).trim();
+    const hmac = createHmac('sha256', key).update(USER).digest('hex');
     expect(erasure?.targetId).toBeNull();
-    expect(erasure?.details).toMatchObject({ userIdSha256: sha256, sessions: 3, events: 4 });
+    expect(erasure?.details).toMatchObject({ userIdHmac: hmac, sessions: 3, events: 4 });
+    expect(JSON.stringify(erasure?.details)).not.toContain(createHash('sha256').update(USER).digest('hex'));
     expect(collector.service.policies.groupOf(USER)).toBeUndefined();
 
     const path = collector.storage.path;
@@ -203,6 +207,55 @@ describe('user data routes', () => {
     const otherUser = await scanEveryTable(path, [OTHER_USER, KEPT, '[erased]']);
     expect(otherUser.findings).toContainEqual({ table: 'sessions', column: 'user_id', id: OTHER_USER });
     expect(otherUser.findings).toContainEqual({ table: 'audit_log', column: 'details', id: '[erased]' });
+  });
+
+  it('erasures route confirms an erasure', async () => {
+    await seedUser();
+    await collector.app.request(`/v1/admin/users/${USER}`, { method: 'DELETE', headers: admin });
+
+    const erased = await collector.app.request(`/v1/admin/users/${USER}/erasures`, { headers: admin });
+    const other = await collector.app.request(`/v1/admin/users/${OTHER_USER}/erasures`, { headers: admin });
+    const erasedBody = await erased.json();
+
+    expect(erased.status).toBe(200);
+    expect(erasedBody.userId).toBe(USER);
+    expect(erasedBody.erasures).toHaveLength(1);
+    expect(erasedBody.erasures[0]).toMatchObject({
+      action: 'user.erase',
+      targetType: 'user',
+      targetId: null,
+      actor: { role: 'admin' },
+      details: { sessions: 3, events: 4 },
+    });
+    expect(await other.json()).toEqual({ userId: OTHER_USER, erasures: [] });
+  });
+
+  it('erasures route finds unkeyed entries', async () => {
+    const sha256 = createHash('sha256').update(USER).digest('hex');
+    await collector.storage.admin.appendAudit({
+      createdAt: T0,
+      actorName: 'admin',
+      actorRole: 'admin',
+      action: 'user.erase',
+      targetType: 'user',
+      targetId: null,
+      reason: null,
+      details: { userIdSha256: sha256, sessions: 1 },
+    });
+
+    const response = await collector.app.request(`/v1/admin/users/${USER}/erasures`, { headers: admin });
+    const body = await response.json();
+
+    expect(body.erasures).toHaveLength(1);
+    expect(body.erasures[0].details).toEqual({ userIdSha256: sha256, sessions: 1 });
+  });
+
+  it('erasures route needs the admin role', async () => {
+    const response = await collector.app.request(`/v1/admin/users/${USER}/erasures`, {
+      headers: { authorization: `Bearer ${TEST_ANALYST_TOKEN}` },
+    });
+
+    expect(response.status).toBe(403);
   });
 
   it('erase of unknown user deletes nothing', async () => {

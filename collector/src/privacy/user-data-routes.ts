@@ -3,8 +3,8 @@ import { z } from 'zod';
 import type { ApiDocs } from '../http/api-docs.js';
 import { defineRoute } from '../http/api-route.js';
 import type { AppEnv } from '../http/app-env.js';
-import { userParamsSchema } from '../http/admin-schemas.js';
-import { actorOf } from '../http/admin-views.js';
+import { auditEntrySchema, userParamsSchema } from '../http/admin-schemas.js';
+import { actorOf, toAuditEntry } from '../http/admin-views.js';
 import type { SessionService } from '../session-service.js';
 import type { AuditActor, ErasureCounts, Storage, UserData } from '../storage/index.js';
 
@@ -37,6 +37,12 @@ export const userErasureSchema = z.object({
     auditRedacted: z.number().int().describe('Other entries whose mentions were replaced'),
     ingestErrors: z.number().int(),
   }),
+});
+
+/** Body of `GET /v1/admin/users/:userId/erasures`. */
+export const userErasuresSchema = z.object({
+  userId: z.string(),
+  erasures: z.array(auditEntrySchema).describe('The `user.erase` audit entries of the id, oldest first'),
 });
 
 /**
@@ -84,7 +90,8 @@ export function registerUserDataRoutes(
         'Ends the user’s live sessions (their tabs learn it on the stream), then deletes the ' +
         'rows that `GET /v1/admin/users/{userId}/export` returns, in one transaction. Other ' +
         'audit entries that name the user keep their place with the id replaced by `[erased]`. ' +
-        'One `user.erase` audit entry records the SHA-256 of the user id and the counts.',
+        'One `user.erase` audit entry records a keyed hash (HMAC-SHA-256) of the user id and ' +
+        'the counts; `GET /v1/admin/users/{userId}/erasures` finds it by the id.',
       role: 'admin',
       params: userParamsSchema,
       responses: { 200: { description: 'What was erased', schema: userErasureSchema } },
@@ -92,6 +99,29 @@ export function registerUserDataRoutes(
     async (c, { params }) => {
       const result = await eraseUser(deps, params.userId, actorOf(c));
       return c.json({ userId: params.userId, ...result });
+    },
+  );
+
+  defineRoute(
+    app,
+    docs,
+    {
+      method: 'get',
+      path: '/v1/admin/users/:userId/erasures',
+      tag: 'Users',
+      summary: 'Confirm that a user was erased',
+      description:
+        'Returns the `user.erase` audit entries recorded for the user id. They hold no id, only ' +
+        'its HMAC-SHA-256 under a key kept in the file `erasure-key` next to the DuckDB file, so ' +
+        'a copy of the database alone cannot confirm a guessed id. An empty list means no ' +
+        'erasure of the id is recorded under that key.',
+      role: 'admin',
+      params: userParamsSchema,
+      responses: { 200: { description: 'The erasures of the id', schema: userErasuresSchema } },
+    },
+    async (c, { params }) => {
+      const rows = await storage.findErasures(params.userId);
+      return c.json({ userId: params.userId, erasures: rows.map((row) => toAuditEntry(row)) });
     },
   );
 }

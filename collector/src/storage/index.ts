@@ -19,4 +19,4 @@ export { StorageBacklogError } from './write-queue.js';
 export { MIGRATIONS } from './migrations.js';
 export type { PurgeCounts } from './retention.js';
 export type { ErasureCounts, UserData } from './user-data.js';
-export { hashUserId } from './user-data.js';
+export { ERASURE_KEY_FILE } from './user-data.js';

@@ -1,11 +1,12 @@
 import { mkdir } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { type AnalyticsSummary, summarizeSessions } from './analytics.js';
 import { AdminStore, type AdminStoreOptions } from './admin-store.js';
-import type { AuditActor } from './admin-rows.js';
+import type { AuditActor, AuditRow } from './admin-rows.js';
 import { AnalyticsStore } from './analytics-store.js';
 import { runMigrations } from './migrations.js';
+import { readOrCreateSecret } from '../secret-file.js';
 import { type PurgeCounts, purgeExpiredData } from './retention.js';
 import { type EventRow, type SessionRow, toEventRow, toSessionRow } from './rows.js';
 import {
@@ -16,7 +17,14 @@ import {
 } from './session-queries.js';
 import { IngestLog } from './ingest-log.js';
 import { LiveEventIndex } from './live-event-index.js';
-import { type ErasureCounts, eraseUserData, exportUserData, type UserData } from './user-data.js';
+import {
+  ERASURE_KEY_FILE,
+  type ErasureCounts,
+  eraseUserData,
+  exportUserData,
+  findErasures,
+  type UserData,
+} from './user-data.js';
 import { type WriteRequest, WriteQueue } from './write-queue.js';
 import { GROUP_LINE_PREFIX, isLoadableLine, WriteStatements } from './write-statements.js';
 
@@ -63,6 +71,11 @@ export interface Storage {
    * the erased sessions are answered as ended for the life of the process.
    */
   eraseUser(userId: string, actor: AuditActor, now: number): Promise<ErasureCounts>;
+  /**
+   * Returns the `user.erase` audit entries of a user id, oldest first, found
+   * by its keyed hash under the key in `ERASURE_KEY_FILE`.
+   */
+  findErasures(userId: string): Promise<AuditRow[]>;
   /** Deletes per-session and per-user rows older than `cutoff` (epoch ms), between write groups. */
   purgeBefore(cutoff: number): Promise<PurgeCounts>;
   /** Computes session metrics over sessions that started in [from, to). */
@@ -123,6 +136,8 @@ export async function openStorage(
   let instance: DuckDBInstance | undefined;
   try {
     await mkdir(dirname(absolutePath), { recursive: true });
+    const erasureKeyPath = join(dirname(absolutePath), ERASURE_KEY_FILE);
+    const { secret: erasureKey } = await readOrCreateSecret(erasureKeyPath, 'erasure key');
     instance = await createInstance(absolutePath, options.memoryLimit);
     const writer = await instance.connect();
     await runMigrations(writer);
@@ -168,6 +183,7 @@ export async function openStorage(
       queue,
       analytics,
       admin,
+      erasureKey,
     });
   } catch (error) {
     instance?.closeSync();
@@ -203,6 +219,8 @@ interface StorageParts {
   queue: WriteQueue;
   analytics: AnalyticsStore;
   admin: AdminStore;
+  /** Key of the user id hashes in `user.erase` audit entries. */
+  erasureKey: string;
 }
 
 class DuckDBStorage implements Storage {
@@ -214,6 +232,7 @@ class DuckDBStorage implements Storage {
   readonly #groupReader: DuckDBConnection;
   readonly #reader: DuckDBConnection;
   readonly #queue: WriteQueue;
+  readonly #erasureKey: string;
   #closing: Promise<void> | undefined;
 
   constructor(path: string, instance: DuckDBInstance, parts: StorageParts) {
@@ -225,6 +244,7 @@ class DuckDBStorage implements Storage {
     this.#groupReader = parts.groupReader;
     this.#reader = parts.reader;
     this.#queue = parts.queue;
+    this.#erasureKey = parts.erasureKey;
   }
 
   transact<T>(request: WriteRequest<T>): Promise<T> {
@@ -310,9 +330,15 @@ class DuckDBStorage implements Storage {
     await this.admin.flushIngestErrors();
     return this.#queue.runExclusive(async (connection) => {
       const auditSeq = () => this.admin.nextAuditSeq();
-      const erasure = await eraseUserData(connection, userId, { actor, createdAt: now, auditSeq });
+      const key = this.#erasureKey;
+      const erasure = await eraseUserData(connection, userId, { actor, createdAt: now, auditSeq, key });
       return { value: erasure.counts, erasedSessionIds: erasure.sessionIds };
     });
+  }
+
+  async findErasures(userId: string): Promise<AuditRow[]> {
+    await this.#queue.sync();
+    return findErasures(this.#reader, userId, this.#erasureKey);
   }
 
   async purgeBefore(cutoff: number): Promise<PurgeCounts> {

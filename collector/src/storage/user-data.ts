@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import {
   type DuckDBConnection,
   type DuckDBValue,
@@ -178,17 +178,23 @@ export async function exportUserData(
 }
 
 /**
+ * Name of the file, next to the DuckDB file, that stores the key of the user
+ * id hashes in `user.erase` audit entries.
+ */
+export const ERASURE_KEY_FILE = 'erasure-key';
+
+/**
  * Deletes every row about a user inside the caller's transaction: its
  * sessions and their events, its user group, the audit entries about it and
  * its ingest errors. Audit entries about someone else that name one of its
  * ids keep their place with the id replaced by `[erased]`. Then records one
- * `user.erase` audit entry that contains a SHA-256 of the user id and the
- * counts, never the id itself.
+ * `user.erase` audit entry that contains an HMAC-SHA-256 of the user id under
+ * `erasure.key` and the counts, never the id itself.
  */
 export async function eraseUserData(
   connection: DuckDBConnection,
   userId: string,
-  erasure: { actor: AuditActor; createdAt: number; auditSeq: () => number },
+  erasure: { actor: AuditActor; createdAt: number; auditSeq: () => number; key: string },
 ): Promise<Erasure> {
   const scope = await findScope(connection, userId);
   const { values, types } = scopeValues(scope);
@@ -210,7 +216,7 @@ export async function eraseUserData(
     ingestErrors: await run(`DELETE FROM ingest_errors WHERE ${INGEST_ERRORS_OF_SCOPE}`),
   };
 
-  const details = { userIdSha256: hashUserId(userId), ...counts };
+  const details = { userIdHmac: hashUserId(userId, erasure.key), ...counts };
   await connection.run(
     `INSERT INTO audit_log
      VALUES ($seq, $createdAt, $actorName, $actorRole, 'user.erase', 'user', NULL, NULL, $details)`,
@@ -225,9 +231,37 @@ export async function eraseUserData(
   return { counts, sessionIds: scope.sessionIds };
 }
 
-/** Returns the hex SHA-256 of a user id, so an admin who has the id can confirm its erasure. */
-export function hashUserId(userId: string): string {
-  return createHash('sha256').update(userId, 'utf8').digest('hex');
+/**
+ * Returns the hex HMAC-SHA-256 of a user id under `key`. An erasure can be
+ * confirmed with the id and the key, but a guessed id cannot be checked
+ * against a copy of the database without the key.
+ */
+export function hashUserId(userId: string, key: string): string {
+  return createHmac('sha256', key).update(userId, 'utf8').digest('hex');
+}
+
+/**
+ * Returns the `user.erase` audit entries of a user id, oldest first: those
+ * with its HMAC under `key`, and those that older versions recorded with its
+ * unkeyed SHA-256.
+ */
+export async function findErasures(
+  connection: DuckDBConnection,
+  userId: string,
+  key: string,
+): Promise<AuditRow[]> {
+  const reader = await connection.runAndReadAll(
+    `SELECT * FROM audit_log
+     WHERE action = 'user.erase'
+       AND (json_extract_string(details, '$.userIdHmac') = $hmac
+         OR json_extract_string(details, '$.userIdSha256') = $sha256)
+     ORDER BY seq`,
+    {
+      hmac: hashUserId(userId, key),
+      sha256: createHash('sha256').update(userId, 'utf8').digest('hex'),
+    },
+  );
+  return reader.getRowObjectsJS().map((row) => toAuditRow(row));
 }
 
 /** Replaces the scope's ids in the audit entries that name them and returns how many changed. */

@@ -1,0 +1,54 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+/** A secret read from its file, and whether this call created the file. */
+export interface SecretFile {
+  secret: string;
+  isCreated: boolean;
+}
+
+/** Shortest secret a file may contain, in characters. */
+const MIN_SECRET_LENGTH = 16;
+
+/**
+ * Reads the secret stored at `path`, or creates the file (and its folder)
+ * with 32 random bytes in base64url, mode 0600. `name` names the secret in
+ * errors, such as "admin token".
+ */
+export async function readOrCreateSecret(path: string, name: string): Promise<SecretFile> {
+  const stored = await readSecret(path, name);
+  if (stored !== undefined) return { secret: stored, isCreated: false };
+
+  const secret = randomBytes(32).toString('base64url');
+  await mkdir(dirname(path), { recursive: true });
+  try {
+    // `wx` fails when another process created the file first; its secret wins.
+    await writeFile(path, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    const winner = await readSecret(path, name);
+    if (winner === undefined) throw error;
+    return { secret: winner, isCreated: false };
+  }
+  return { secret, isCreated: true };
+}
+
+async function readSecret(path: string, name: string): Promise<string | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+
+  const secret = text.trim();
+  if (secret.length < MIN_SECRET_LENGTH) {
+    throw new Error(
+      `${name} file ${path} must contain at least ${MIN_SECRET_LENGTH} characters; ` +
+        `delete it to generate a new ${name}`,
+    );
+  }
+  return secret;
+}
