@@ -6,7 +6,7 @@ const BUNDLE_PATH = new URL('../sdk/dist/process-sessions.iife.js', import.meta.
 // TODO: reach the 9 KB target (9216 bytes). ky 1.9.1 adds about 3,230 bytes gzipped to this
 // bundle (measured against a fetch stub), so the SDK and idb-keyval must fit in about 6,000 bytes.
 // The budget is the last measured size rounded up to 64 bytes, so that any growth fails.
-const BUDGET_BYTES = 11_200;
+const BUDGET_BYTES = 11_136;
 
 let bundle;
 try {

@@ -43,7 +43,7 @@ export function createInstance(options: ResolvedOptions): ProcessSessions {
   };
   const turnOff = () => {
     if (ctx) {
-      const sessionId = isLive(ctx) && ctx.session?.id;
+      const sessionId = isLive(ctx) && ctx.sessionRecord?.id;
 
       detachTracker(ctx);
       if (sessionId) emitter.emit('terminated', { sessionId, reason: 'disabled' });
@@ -83,7 +83,7 @@ export function createInstance(options: ResolvedOptions): ProcessSessions {
     },
     stop() {
       stop();
-      if (!ctx || ctx.state === 'stopped') return;
+      if (!ctx || ctx.trackerState === 'stopped') return;
       leavePage(ctx, true);
       detachTracker(ctx);
     },
@@ -125,14 +125,14 @@ function trackCustom(ctx: TrackerContext, data: { name: string; props?: TrackPro
 
 function applyIdentity(ctx: TrackerContext, identity: Pick<TrackerContext, 'userId' | 'userGroup'>) {
   Object.assign(ctx, identity);
-  if (ctx.session) ctx.store.update(ctx.session.id, identity);
+  if (ctx.sessionRecord) ctx.store.update(ctx.sessionRecord.id, identity);
 }
 
 /** Ends the session with reason `logout` in every tab, sends the queue, and stops. */
 async function endTracker(ctx: TrackerContext) {
-  const id = ctx.session?.id;
+  const id = ctx.sessionRecord?.id;
 
-  if (ctx.state === 'stopped') return;
+  if (ctx.trackerState === 'stopped') return;
   ctx.activity.drain();
   if (id && isLive(ctx)) {
     enqueue(ctx, 'session_end', { reason: 'logout' });
@@ -147,13 +147,13 @@ async function endTracker(ctx: TrackerContext) {
 
 /** Reads the state of `ctx`, or of a tracker that is off or stopped when there is none. */
 function snapshot(ctx: TrackerContext | undefined, isStopped: boolean): TrackerSnapshot {
-  const lastActivityAt = ctx?.lastActivityAt ?? null;
-  const hasDeadline = lastActivityAt !== null && (isLive(ctx!) || ctx!.state === 'idle');
+  const lastActivityAt = ctx?.latestInputAt ?? null;
+  const hasDeadline = lastActivityAt !== null && (isLive(ctx!) || ctx!.trackerState === 'idle');
 
   return {
-    sessionId: ctx?.session?.id ?? null,
+    sessionId: ctx?.sessionRecord?.id ?? null,
     tabId: ctx?.tabRegistry.tabId ?? null,
-    state: ctx?.state ?? (isStopped ? 'stopped' : 'off'),
+    state: ctx?.trackerState ?? (isStopped ? 'stopped' : 'off'),
     tabs: ctx?.tabRegistry.count() ?? 0,
     isLeader: !!ctx?.isLeader,
     endReason: ctx?.endReason ?? null,

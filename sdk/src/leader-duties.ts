@@ -10,17 +10,17 @@ import { enqueue, isLive, type TrackerContext } from './tracker-context.js';
  * batch of the session.
  */
 export function refresh(ctx: TrackerContext): void {
-  const sessionId = isLive(ctx) && ctx.isLeader ? ctx.session?.id : undefined;
+  const sessionId = isLive(ctx) && ctx.isLeader ? ctx.sessionRecord?.id : undefined;
   const intervalMs = sessionId && ctx.timing.heartbeatMs;
 
-  if (ctx.state === 'active') ctx.idle.reset();
+  if (ctx.trackerState === 'active') ctx.idle.reset();
   // The interval restarts when the policy changes it.
   if (ctx.heartbeat?.intervalMs !== intervalMs) {
     clearInterval(ctx.heartbeat?.timer);
     ctx.heartbeat = intervalMs ? { timer: setInterval(() => sendHeartbeat(ctx), intervalMs), intervalMs } : undefined;
   }
 
-  const streamId = ctx.session?.isAccepted ? sessionId : undefined;
+  const streamId = ctx.sessionRecord?.isAccepted ? sessionId : undefined;
   if (ctx.stream?.sessionId !== streamId) {
     ctx.stream?.close();
     ctx.stream = undefined;
@@ -34,7 +34,7 @@ export function refresh(ctx: TrackerContext): void {
 function sendHeartbeat(ctx: TrackerContext) {
   if (!isLive(ctx)) return;
 
-  enqueue(ctx, 'heartbeat', { tabs: ctx.tabRegistry.count(), lastActivityAt: ctx.lastActivityAt ?? undefined });
+  enqueue(ctx, 'heartbeat', { tabs: ctx.tabRegistry.count(), lastActivityAt: ctx.latestInputAt ?? undefined });
 }
 
 /** Enters this tab in the app's leader election; `ctx.resign()` leaves it. */

@@ -43,7 +43,7 @@ export function leavePage(ctx: TrackerContext, isClosing: boolean): void {
 
   ctx.isHidden = true;
   ctx.activity.drain();
-  if (ctx.session && ctx.lastActivityAt) ctx.store.update(ctx.session.id, { lastActivityAt: ctx.lastActivityAt });
+  if (ctx.sessionRecord && ctx.latestInputAt) ctx.store.update(ctx.sessionRecord.id, { lastActivityAt: ctx.latestInputAt });
   if (isClosing) {
     if (isLive(ctx)) enqueue(ctx, 'tab_closed', { tabs: Math.max(0, ctx.tabRegistry.count() - 1) });
     ctx.tabRegistry.stop();
@@ -57,7 +57,7 @@ export function leavePage(ctx: TrackerContext, isClosing: boolean): void {
  * timer but can still send, because `end()` sends the queue afterwards.
  */
 export function detachTracker(ctx: TrackerContext): void {
-  ctx.state = 'stopped';
+  ctx.trackerState = 'stopped';
   ctx.resign();
   ctx.isLeader = false;
   ctx.refresh();

@@ -10,7 +10,7 @@ const FINAL_REASONS: (SessionEndReason | null | undefined)[] = ['evicted', 'disa
 
 /** Tells whether the next input may start a new session. */
 export function canRestart(ctx: TrackerContext): boolean {
-  return (ctx.state === 'idle' || ctx.state === 'terminated') && !FINAL_REASONS.includes(ctx.endReason);
+  return (ctx.trackerState === 'idle' || ctx.trackerState === 'terminated') && !FINAL_REASONS.includes(ctx.endReason);
 }
 
 /** Starts a new session in this tab at `now`, stores it for every tab, and queues its first events. */
@@ -43,10 +43,10 @@ export function beginSession(ctx: TrackerContext, now: number): void {
 export function enterSession(ctx: TrackerContext, record: SessionRecord, isNew: boolean, idleMs?: number) {
   const wasLive = isLive(ctx);
 
-  ctx.session = record;
-  ctx.state = 'active';
+  ctx.sessionRecord = record;
+  ctx.trackerState = 'active';
   ctx.endReason = null;
-  ctx.lastActivityAt = record.lastActivityAt;
+  ctx.latestInputAt = record.lastActivityAt;
   ctx.userId = record.userId;
   ctx.userGroup = record.userGroup;
   ctx.refresh();
@@ -72,10 +72,10 @@ export function enqueuePageView(ctx: TrackerContext): void {
  * those it no longer accepts.
  */
 export function endSession(ctx: TrackerContext, reason: SessionEndReason, relay: boolean): void {
-  const id = ctx.session?.id;
+  const id = ctx.sessionRecord?.id;
 
   if (!id || !isLive(ctx)) return;
-  ctx.state = reason === 'idle' ? 'idle' : 'terminated';
+  ctx.trackerState = reason === 'idle' ? 'idle' : 'terminated';
   ctx.endReason = reason;
   ctx.store.update(id, { endReason: reason });
   if (relay) ctx.channel.post({ t: 'end', id, reason });
@@ -89,10 +89,10 @@ export function endSession(ctx: TrackerContext, reason: SessionEndReason, relay:
  * leader sends the `idle` event, so the collector gets it once.
  */
 export function enterIdle(ctx: TrackerContext, idleAt: number): void {
-  const id = ctx.session?.id;
+  const id = ctx.sessionRecord?.id;
 
   if (!id || !isLive(ctx)) return;
-  ctx.state = 'idle';
+  ctx.trackerState = 'idle';
   ctx.endReason = 'idle';
   if (ctx.isLeader) {
     enqueue(ctx, 'idle', { idleTimeoutMs: ctx.timing.idleTimeoutMs }, idleAt);
@@ -115,13 +115,13 @@ export function syncSharedSession(ctx: TrackerContext): void {
 
   applyPolicy(ctx, readJson(local, appKey(ctx.options.appId, 'policy')));
   if (!stored) return;
-  if (stored.id === ctx.session?.id) {
+  if (stored.id === ctx.sessionRecord?.id) {
     if (!isLive(ctx)) return;
-    ctx.lastActivityAt = Math.max(ctx.lastActivityAt ?? 0, stored.lastActivityAt);
+    ctx.latestInputAt = Math.max(ctx.latestInputAt ?? 0, stored.lastActivityAt);
     ctx.userId = stored.userId ?? ctx.userId;
     ctx.userGroup = stored.userGroup ?? ctx.userGroup;
-    if (stored.isAccepted && !ctx.session.isAccepted) {
-      ctx.session.isAccepted = true;
+    if (stored.isAccepted && !ctx.sessionRecord.isAccepted) {
+      ctx.sessionRecord.isAccepted = true;
       ctx.refresh();
     }
     if (stored.endReason && stored.endReason !== 'idle') endSession(ctx, stored.endReason, false);
@@ -129,7 +129,7 @@ export function syncSharedSession(ctx: TrackerContext): void {
   }
   if (!isLiveSession(stored, now, ctx.timing.idleTimeoutMs)) return;
 
-  const idleAt = (ctx.lastActivityAt ?? now) + ctx.timing.idleTimeoutMs;
+  const idleAt = (ctx.latestInputAt ?? now) + ctx.timing.idleTimeoutMs;
   if (isLive(ctx) && now >= idleAt) enterIdle(ctx, idleAt);
   enterSession(ctx, stored, false);
 }
@@ -137,7 +137,7 @@ export function syncSharedSession(ctx: TrackerContext): void {
 /** Applies a session state from a reply, the stream or another tab. */
 export function applyServerState(ctx: TrackerContext, state: SessionState): void {
   applyPolicy(ctx, state.policy);
-  if (state.state === 'ended' && state.id === ctx.session?.id) endSession(ctx, state.endReason ?? 'terminated', true);
+  if (state.state === 'ended' && state.id === ctx.sessionRecord?.id) endSession(ctx, state.endReason ?? 'terminated', true);
 }
 
 /**

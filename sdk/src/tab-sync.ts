@@ -16,8 +16,8 @@ const ENDING_CODES: Record<string, SessionEndReason> = {
 export function handleTabMessage(ctx: TrackerContext, message: TabMessage): void {
   switch (message.t) {
     case 'act':
-      if (message.id === ctx.session?.id && isLive(ctx)) {
-        ctx.lastActivityAt = Math.max(ctx.lastActivityAt ?? 0, message.at);
+      if (message.id === ctx.sessionRecord?.id && isLive(ctx)) {
+        ctx.latestInputAt = Math.max(ctx.latestInputAt ?? 0, message.at);
         ctx.idle.check();
       }
       break;
@@ -25,7 +25,7 @@ export function handleTabMessage(ctx: TrackerContext, message: TabMessage): void
       joinAnnouncedSession(ctx, message.record);
       break;
     case 'end':
-      if (message.id === ctx.session?.id) endSession(ctx, message.reason, false);
+      if (message.id === ctx.sessionRecord?.id) endSession(ctx, message.reason, false);
       break;
     case 'sent':
       ctx.queue.remove(message.ids, true);
@@ -42,8 +42,8 @@ export function handleTabMessage(ctx: TrackerContext, message: TabMessage): void
 function joinAnnouncedSession(ctx: TrackerContext, record: Extract<TabMessage, { t: 'session' }>['record']) {
   ctx.idle.check();
 
-  const isNewer = record.startedAt >= (ctx.session?.startedAt ?? 0);
-  if (record.id !== ctx.session?.id && isNewer && isLiveSession(record, Date.now(), ctx.timing.idleTimeoutMs)) {
+  const isNewer = record.startedAt >= (ctx.sessionRecord?.startedAt ?? 0);
+  if (record.id !== ctx.sessionRecord?.id && isNewer && isLiveSession(record, Date.now(), ctx.timing.idleTimeoutMs)) {
     enterSession(ctx, record, false);
   }
 }
@@ -51,14 +51,14 @@ function joinAnnouncedSession(ctx: TrackerContext, record: Extract<TabMessage, {
 /** Applies the collector's reply to a batch of session `sessionId`. */
 export function handleResult(ctx: TrackerContext, result: SendResult, sessionId: string): void {
   // A stopped tracker ignores late replies, which must not write storage after an opt-out.
-  if (ctx.state === 'stopped') return;
+  if (ctx.trackerState === 'stopped') return;
   if (result.session) applyServerState(ctx, result.session);
   if (result.ok) {
     const [first] = result.rejected ?? [];
     // The batch arrived, but the collector did not store these events, so the app hears of it.
     if (first) ctx.emitter.emit('error', new ProcessSessionsError(first.code, `Events not delivered: ${first.message}`));
-    if (sessionId === ctx.session?.id && !ctx.session.isAccepted) {
-      ctx.session.isAccepted = true;
+    if (sessionId === ctx.sessionRecord?.id && !ctx.sessionRecord.isAccepted) {
+      ctx.sessionRecord.isAccepted = true;
       ctx.store.update(sessionId, { isAccepted: true });
       ctx.refresh();
     }
@@ -68,7 +68,7 @@ export function handleResult(ctx: TrackerContext, result: SendResult, sessionId:
   // A 410 means the session ended, whatever the body contains, and is final.
   const code = result.status === 410 ? 'session_ended' : result.code;
   const reason = code ? ENDING_CODES[code] : undefined;
-  if (reason && sessionId === ctx.session?.id) endSession(ctx, reason, true);
+  if (reason && sessionId === ctx.sessionRecord?.id) endSession(ctx, reason, true);
   // Retryable failures stay queued, and session_ended is reported as `terminated`.
   if (!result.isRetryable && code !== 'session_ended') {
     ctx.emitter.emit('error', new ProcessSessionsError(code ?? `http_${result.status}`, `Events not delivered: ${result.message}`));

@@ -30,10 +30,13 @@ export interface TrackerContext {
   delivery: Delivery;
   idle: IdleTimer;
   activity: ActivityTracker;
-  session: SessionRecord | undefined;
-  state: TrackerState;
+  /** The session this tab takes part in, or the one that just ended. */
+  sessionRecord: SessionRecord | undefined;
+  /** The state `getState()` reports. */
+  trackerState: TrackerState;
   endReason?: SessionEndReason | null;
-  lastActivityAt?: number | null;
+  /** Wall-clock time of the latest input in any tab of the session, in epoch ms. */
+  latestInputAt?: number | null;
   /** Set by `identify()`; a new session keeps it, unless the last one ended by logout. */
   userId: string | undefined;
   userGroup: string | undefined;
@@ -60,16 +63,16 @@ export interface TrackerContext {
 
 /** Tells whether the tracker has a running session. */
 export function isLive(ctx: TrackerContext): boolean {
-  return ctx.state === 'active' || ctx.state === 'warning';
+  return ctx.trackerState === 'active' || ctx.trackerState === 'warning';
 }
 
 /** Queues wire event `type` in the current session at `ts`, by default now. */
 export function enqueue<T extends EventType>(ctx: TrackerContext, type: T, data?: EventData<T>, ts = Date.now()) {
-  const { session, tabRegistry, userId, userGroup } = ctx;
+  const { sessionRecord, tabRegistry, userId, userGroup } = ctx;
 
-  if (!session) return;
+  if (!sessionRecord) return;
 
   const event = { id: createId(), type, ts, data } as SessionEventInput & { id: string };
-  ctx.queue.push({ sessionId: session.id, tabId: tabRegistry.tabId, userId, userGroup, event } as QueuedEvent);
+  ctx.queue.push({ sessionId: sessionRecord.id, tabId: tabRegistry.tabId, userId, userGroup, event } as QueuedEvent);
   ctx.delivery.notePush();
 }

@@ -37,7 +37,7 @@ export function buildTracker(options: ResolvedOptions, emitter: Emitter<TrackerE
     store: createSessionStore(options.appId),
     queue: createEventQueue(options.appId, (error) => log('IndexedDB failed', error)),
     // Not live until startTracker joins or begins a session, which then emits `active`.
-    state: 'stopped',
+    trackerState: 'stopped',
     resign: () => {},
     lastSharedAt: 0,
     droppedEvents: 0,
@@ -52,12 +52,12 @@ export function buildTracker(options: ResolvedOptions, emitter: Emitter<TrackerE
   ctx.idle = startIdleTimer({
     read: () => readIdleInputs(ctx),
     onWarning(remainingMs, idleAt) {
-      ctx.state = 'warning';
-      ctx.emitter.emit('warning', { sessionId: ctx.session!.id, remainingMs, idleAt });
+      ctx.trackerState = 'warning';
+      ctx.emitter.emit('warning', { sessionId: ctx.sessionRecord!.id, remainingMs, idleAt });
     },
     onDismiss() {
-      ctx.state = 'active';
-      ctx.emitter.emit('active', { sessionId: ctx.session!.id });
+      ctx.trackerState = 'active';
+      ctx.emitter.emit('active', { sessionId: ctx.sessionRecord!.id });
     },
     onIdle: (idleAt) => enterIdle(ctx, idleAt),
   });
@@ -69,13 +69,13 @@ function readIdleInputs(ctx: TrackerContext) {
   syncSharedSession(ctx);
   if (!isLive(ctx)) return undefined;
 
-  return { ...ctx.timing, lastActivityAt: ctx.lastActivityAt ?? Date.now() };
+  return { ...ctx.timing, lastActivityAt: ctx.latestInputAt ?? Date.now() };
 }
 
 /** Joins or begins the session and attaches the tracker to the page. */
 export function startTracker(ctx: TrackerContext): void {
   syncSharedSession(ctx);
-  if (ctx.session) enqueuePageView(ctx);
+  if (ctx.sessionRecord) enqueuePageView(ctx);
   else beginSession(ctx, Date.now());
   // Listeners added right after init() returns still receive the first `start` and `active`.
   queueMicrotask(() => ctx.emitter.release());
@@ -105,20 +105,20 @@ export function startTracker(ctx: TrackerContext): void {
  * begins a new session instead.
  */
 function recordInput(ctx: TrackerContext, at: number) {
-  if (!isLive(ctx) || at >= (ctx.lastActivityAt ?? at) + ctx.timing.idleTimeoutMs) ctx.idle.check();
+  if (!isLive(ctx) || at >= (ctx.latestInputAt ?? at) + ctx.timing.idleTimeoutMs) ctx.idle.check();
   if (!isLive(ctx)) {
     if (!canRestart(ctx)) return;
     beginSession(ctx, at);
   }
 
-  const sessionId = ctx.session!.id;
-  ctx.lastActivityAt = Math.max(ctx.lastActivityAt ?? 0, at);
+  const sessionId = ctx.sessionRecord!.id;
+  ctx.latestInputAt = Math.max(ctx.latestInputAt ?? 0, at);
   if (at - ctx.lastSharedAt >= SHARE_INTERVAL_MS) {
     ctx.lastSharedAt = at;
     ctx.store.update(sessionId, { lastActivityAt: at });
     ctx.channel.post({ t: 'act', id: sessionId, at });
   }
-  if (ctx.state === 'warning') ctx.idle.check();
+  if (ctx.trackerState === 'warning') ctx.idle.check();
 }
 
 function recordNavigation(ctx: TrackerContext) {
