@@ -125,7 +125,7 @@ describe('built bundle', () => {
     window.dispatchEvent(new Event('pagehide'));
     await waitUntil(() => collector.batches().length === 1);
 
-    expect(collector.requests[0]?.contentType).toBe('text/plain;charset=utf-8');
+    expect(collector.requests[0]?.contentType).toBe('text/plain;charset=UTF-8');
     expect(collector.batches()[0]?.events.map((event) => event.type)).toEqual([
       'session_start',
       'page_view',

@@ -258,7 +258,7 @@ describe('delivery', () => {
     await waitUntil(() => collector.batches().length === 1);
     const [request] = collector.requests;
 
-    expect(request?.contentType).toBe('text/plain;charset=utf-8');
+    expect(request?.contentType).toBe('text/plain;charset=UTF-8');
     expect(eventTypes(collector.batches())).toEqual(['session_start', 'page_view', 'custom', 'tab_closed']);
   });
 

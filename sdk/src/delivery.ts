@@ -3,7 +3,7 @@ import type { QueuedEvent } from './event-queue.js';
 import { listen } from './listen.js';
 import { handleResult } from './tab-sync.js';
 import type { TrackerContext } from './tracker-context.js';
-import { BATCH_CONTENT_TYPE, postBody, type SendResult } from './transport.js';
+import { postBody, type SendResult } from './transport.js';
 import { appKey, local, readJson, writeJson } from './web-storage.js';
 
 /** Maximum pause between flushes after repeated failures, before jitter, in ms. */
@@ -106,10 +106,9 @@ export function startDelivery(ctx: TrackerContext): Delivery {
       if (navigator.onLine === false) return;
 
       for (const batch of packBatches(queue.own(), appId, clientId, maxBatchSize)) {
-        const blob = new Blob([batch.body], { type: BATCH_CONTENT_TYPE });
-
-        // The browser refuses a beacon over its keepalive quota; the events then stay queued.
-        if (navigator.sendBeacon?.(`${endpoint}/v1/events`, blob)) finish(batch, { ok: true });
+        // A string body goes out as text/plain;charset=UTF-8, as with fetch. The browser
+        // refuses a beacon over its keepalive quota, and the events then stay queued.
+        if (navigator.sendBeacon?.(`${endpoint}/v1/events`, batch.body)) finish(batch, { ok: true });
         else void postBody(endpoint, batch.body, true).then((result) => finish(batch, result));
       }
     },

@@ -36,19 +36,14 @@ export type SendResult =
     };
 
 /**
- * The content type of every batch: JSON sent as text/plain, so no CORS preflight runs. It is
- * also the type fetch gives a string body, so requests set no header of their own.
- */
-export const BATCH_CONTENT_TYPE = 'text/plain;charset=UTF-8';
-
-/**
  * Jittered exponential backoff: 300 ms, 600 ms, 1.2 s, each scaled by 0.5 to 1.5. The longest
  * delay is 1.8 s, so the request sets no `backoffLimit`.
  */
 const retryDelayMs = (attempt: number) => 300 * 2 ** (attempt - 1) * (0.5 + Math.random());
 
 /**
- * Sends the JSON `body` of a batch to `POST {endpoint}/v1/events` with ky. Network failures,
+ * Sends the JSON `body` of a batch to `POST {endpoint}/v1/events` with ky. fetch gives a
+ * string body the type text/plain;charset=UTF-8, so no CORS preflight runs. Network failures,
  * 408, 500, 502 and 504 are retried up to RETRY_LIMIT times after a jittered exponential
  * backoff. No other status is retried here, and neither is a timeout, because ky 1.9.1 never
  * retries one. `isRetryable` in the result marks whether a later flush may send the batch
