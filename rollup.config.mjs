@@ -120,13 +120,14 @@ const KY_PROPERTIES = [
  * Three compress passes gzip smaller than five for this bundle, as `npm run size` measured.
  * `unsafe_math` saves about 20 bytes, mostly by writing `Number(x)` as `+x`, which throws on
  * a BigInt. No BigInt reaches a `Number()` call of this build, because its options are parsed
- * from attribute text.
+ * from attribute text. Statements kept apart, without `sequences`, gzip 8 bytes smaller than
+ * statements joined by commas.
  */
 const minify = {
   ecma: 2020,
   module: true,
   toplevel: true,
-  compress: { passes: 3, unsafe: true, unsafe_math: true, pure_getters: true, hoist_funs: true },
+  compress: { passes: 3, sequences: false, unsafe: true, unsafe_math: true, pure_getters: true, hoist_funs: true },
   mangle: { properties: { builtins: true, regex: new RegExp(`^(?:_\\w+|${[...INTERNAL_PROPERTIES, ...KY_PROPERTIES].join('|')})$`) } },
   format: { comments: false },
 };
