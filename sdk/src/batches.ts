@@ -31,19 +31,14 @@ export function packBatches(items: QueuedEvent[], appId: string, clientId: strin
   }
   for (const group of groups.values()) {
     const { sessionId, tabId } = group[0]!;
-    const latest = (name: 'userId' | 'userGroup') =>
-      group.reduce<string | undefined>((value, item) => item[name] ?? value, undefined);
+    let userId: string | undefined;
+    let userGroup: string | undefined;
+    for (const item of group) {
+      userId = item.userId ?? userId;
+      userGroup = item.userGroup ?? userGroup;
+    }
     // JSON.stringify leaves out the fields that are undefined.
-    const envelope = {
-      v: PROTOCOL_VERSION,
-      appId,
-      sessionId,
-      tabId,
-      clientId,
-      userId: latest('userId'),
-      userGroup: latest('userGroup'),
-      sentAt: Date.now(),
-    };
+    const envelope = { v: PROTOCOL_VERSION, appId, sessionId, tabId, clientId, userId, userGroup, sentAt: Date.now() };
     const head = `${JSON.stringify(envelope).slice(0, -1)},"events":[`;
     let chunk: QueuedEvent[] = [];
     let events: string[] = [];
