@@ -19,6 +19,7 @@ export default defineConfig({
           name: 'sdk',
           include: ['sdk/**/*.test.ts'],
           environment: 'happy-dom',
+          setupFiles: ['sdk/src/test-setup.ts'],
         },
       },
       {
