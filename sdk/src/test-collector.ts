@@ -48,10 +48,7 @@ export async function startTestCollector(
       requests
         .filter((request) => request.method === 'POST' && request.url === '/v1/events')
         .map((request) => JSON.parse(request.body) as BatchInput),
-    /**
-     * Waits until no request arrived for 50 ms, so beacons of stopped trackers land, then
-     * closes. happy-dom's sendBeacon leaves its fetch rejection unhandled when none can connect.
-     */
+    /** Waits until no request arrived for 50 ms, so beacons of stopped trackers land, then closes. */
     async close() {
       let seen = -1;
       while (seen !== requests.length) {
