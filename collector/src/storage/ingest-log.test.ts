@@ -88,6 +88,45 @@ describe('ingest log', () => {
     expect((await readdir(dir)).sort()).toEqual(['000000000008.ndjson', '000000000008.ndjson.rejected']);
   });
 
+  it('open rejects lines of invalid UTF-8', async () => {
+    const path = join(dir, '000000000009.ndjson');
+    const group = `${GROUP_LINE_PREFIX}"sessions":[],"audit":[]}`;
+    // A byte 0xff inside a JSON string, which JSON.parse of the decoded text would accept.
+    const damaged = Buffer.concat([
+      Buffer.from('{"id":"e'),
+      Buffer.from([0xff]),
+      Buffer.from('"}\n'),
+    ]);
+    const torn = Buffer.from('{"id":"e3"');
+    await writeFile(
+      path,
+      Buffer.concat([Buffer.from(`{"id":"e1"}\n`), damaged, Buffer.from(`${group}\n`), torn]),
+    );
+
+    const { log, segments } = await IngestLog.open(dir, 0, GROUP_LINE_PREFIX);
+    await log.close();
+
+    expect(segments[0]!.rejectedLines).toBe(1);
+    expect(segments[0]!.cutBytes).toBe(torn.length);
+    expect(segments[0]!.groupLines).toEqual([group]);
+    expect(await readFile(`${path}.rejected`)).toEqual(damaged);
+    expect(await readFile(path, 'utf8')).toBe(`{"id":"e1"}\n${group}\n`);
+  });
+
+  it('open cuts exactly after multibyte text', async () => {
+    const path = join(dir, '000000000010.ndjson');
+    const group = `${GROUP_LINE_PREFIX}"sessions":[],"audit":[]}`;
+    const complete = `{"id":"e1","title":"Zoë 山田 🚀"}\n${group}\n`;
+    await writeFile(path, `${complete}{"id":"ü`);
+
+    const { log, segments } = await IngestLog.open(dir, 0, GROUP_LINE_PREFIX);
+    await log.close();
+
+    expect(segments[0]!.rejectedLines).toBe(0);
+    expect(segments[0]!.cutBytes).toBe(Buffer.byteLength('{"id":"ü'));
+    expect(await readFile(path, 'utf8')).toBe(complete);
+  });
+
   it('segments sort by number', async () => {
     await writeFile(join(dir, '1000000000000.ndjson'), '');
     await writeFile(join(dir, '999999999999.ndjson'), '');
@@ -237,6 +276,27 @@ describe('storage with ingest log', () => {
       `${damagedEvent}\n${wrongType}\n${damagedGroup}\n`,
     );
     expect(await readdir(ingestLogPath(path))).not.toContain('000000000001.ndjson');
+  });
+
+  it('invalid UTF-8 line moves aside at open', async () => {
+    await (await openStorage(path)).close();
+    const session = sessionRowFixture({ id: 'session-utf8', eventCount: 2 });
+    const keptEvent = eventRowFixture({ id: 'event-utf8-kept', sessionId: session.id });
+    const damaged = Buffer.from(
+      `${JSON.stringify(eventRowFixture({ id: 'event-utf8-bad', sessionId: session.id }))}\n`,
+    );
+    // Byte 0xff in place of the first letter of the event type, inside a JSON string.
+    damaged[damaged.indexOf('"type":"') + '"type":"'.length] = 0xff;
+    const group = formatGroup([keptEvent], { sessions: [session], audit: [] });
+    const segmentPath = await leaveSegment(1, '');
+    await appendFile(segmentPath, Buffer.concat([damaged, Buffer.from(group)]));
+
+    storage = await openStorage(path);
+
+    const stored = await storage.listEvents(session.id);
+    expect(stored.map((row) => row.id)).toEqual(['event-utf8-kept']);
+    expect(await storage.getSession(session.id)).toEqual(session);
+    expect(await readFile(`${segmentPath}.rejected`)).toEqual(damaged);
   });
 
   it('unloadable segment stops the start', async () => {

@@ -82,7 +82,7 @@ export class IngestLog {
    * by an earlier run that stopped before deleting them, so they are deleted.
    * Each other segment is cut after its last line that starts with
    * `groupLinePrefix`, which removes a group a crash interrupted before its reply.
-   * Lines that fail `isLoadable` move to a `.rejected` file beside the segment,
+   * Lines that are not UTF-8 or fail `isLoadable` move to a `.rejected` file beside the segment,
    * so that one damaged line does not stop the other lines from loading.
    */
   static async open(
@@ -247,11 +247,18 @@ async function syncFolder(path: string): Promise<void> {
   }
 }
 
+/** Decoder that throws on bytes that are not UTF-8, such as a line damaged on disk. */
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+const NEWLINE = Buffer.from('\n');
+
 /**
  * Returns the group lines of a segment, and cuts the file after the last
  * one, so the lines of an incomplete group are neither loaded nor followed
- * by later groups. Lines before the cut that fail `isLoadable` are written to
- * `<path>.rejected`, and the segment is replaced by one without them.
+ * by later groups. Lines before the cut that are not UTF-8 or fail
+ * `isLoadable` are written to `<path>.rejected` as they were on disk, and the
+ * segment is replaced by one without them. The file is split and cut by
+ * bytes, because decoding bytes that are not UTF-8 changes their length.
  */
 async function readGroupLines(
   path: string,
@@ -259,37 +266,79 @@ async function readGroupLines(
   isLoadable: (line: string) => boolean,
 ): Promise<Omit<RecoveredSegment, keyof LogSegment>> {
   const data = await readFile(path);
-  const text = data.toString('utf8');
-  let end = 0;
-  let start = 0;
-  for (let newline = text.indexOf('\n'); newline !== -1; newline = text.indexOf('\n', start)) {
-    if (text.startsWith(prefix, start)) end = newline + 1;
-    start = newline + 1;
+  const end = endOfLastGroup(data, Buffer.from(prefix, 'utf8'));
+  const cutBytes = data.length - end;
+
+  const loadable: Buffer[] = [];
+  const rejected: Buffer[] = [];
+  const groupLines: string[] = [];
+  for (const line of splitLines(data.subarray(0, end))) {
+    const text = decodeStrict(line);
+    if (text === undefined || !isLoadable(text)) {
+      rejected.push(line);
+      continue;
+    }
+    loadable.push(line);
+    if (text.startsWith(prefix)) groupLines.push(text);
   }
-  const lines = text.slice(0, end).split('\n').slice(0, -1);
-  const rejected = lines.filter((line) => !isLoadable(line));
-  const loadableLines = rejected.length === 0 ? lines : lines.filter((line) => isLoadable(line));
-  const groupLines = loadableLines.filter((line) => line.startsWith(prefix));
-  const cutBytes = data.length - Buffer.byteLength(text.slice(0, end));
 
   if (rejected.length === 0) {
-    if (cutBytes > 0) await truncate(path, data.length - cutBytes);
+    if (cutBytes > 0) await truncate(path, end);
     return { groupLines, cutBytes, rejectedLines: 0 };
   }
   const rejectedPath = `${path}.rejected`;
-  await writeSynced(rejectedPath, rejected.map((line) => `${line}\n`).join(''));
+  await writeSynced(rejectedPath, joinLines(rejected));
   // Written aside and renamed, so a crash leaves either the old segment or the new one.
-  await writeSynced(`${path}.tmp`, loadableLines.map((line) => `${line}\n`).join(''));
+  await writeSynced(`${path}.tmp`, joinLines(loadable));
   await rename(`${path}.tmp`, path);
   await syncFolder(dirname(path));
   return { groupLines, cutBytes, rejectedLines: rejected.length, rejectedPath };
 }
 
-/** Writes `text` to a new file at `path`, replacing one there, and syncs it to disk. */
-async function writeSynced(path: string, text: string): Promise<void> {
+/** Returns the byte offset after the newline of the last line that starts with `prefix`, or 0. */
+function endOfLastGroup(data: Buffer, prefix: Buffer): number {
+  let end = 0;
+  let start = 0;
+  for (let newline = data.indexOf(0x0a); newline !== -1; newline = data.indexOf(0x0a, start)) {
+    const isGroupLine =
+      newline - start >= prefix.length &&
+      data.compare(prefix, 0, prefix.length, start, start + prefix.length) === 0;
+    if (isGroupLine) end = newline + 1;
+    start = newline + 1;
+  }
+  return end;
+}
+
+/** Splits bytes that end in a newline into lines, without the newline bytes. */
+function splitLines(data: Buffer): Buffer[] {
+  const lines: Buffer[] = [];
+  let start = 0;
+  for (let newline = data.indexOf(0x0a); newline !== -1; newline = data.indexOf(0x0a, start)) {
+    lines.push(data.subarray(start, newline));
+    start = newline + 1;
+  }
+  return lines;
+}
+
+/** Returns `bytes` decoded as UTF-8, or undefined when they are not valid UTF-8. */
+function decodeStrict(bytes: Buffer): string | undefined {
+  try {
+    return STRICT_UTF8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Joins lines, each followed by a newline byte. */
+function joinLines(lines: readonly Buffer[]): Buffer {
+  return Buffer.concat(lines.flatMap((line) => [line, NEWLINE]));
+}
+
+/** Writes `data` to a new file at `path`, replacing one there, and syncs it to disk. */
+async function writeSynced(path: string, data: Buffer): Promise<void> {
   const handle = await open(path, 'w');
   try {
-    await handle.writeFile(text);
+    await handle.writeFile(data);
     await handle.sync();
   } finally {
     await handle.close();
