@@ -40,7 +40,8 @@ async function readSecret(path: string, name: string): Promise<string | undefine
     text = await readFile(path, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
+    const message = `Cannot read the ${name} file ${path}; it must be a readable file`;
+    throw new Error(`${message}: ${(error as Error).message}`, { cause: error });
   }
 
   const secret = text.trim();

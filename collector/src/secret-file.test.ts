@@ -1,0 +1,57 @@
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readOrCreateSecret } from './secret-file.js';
+
+describe('readOrCreateSecret', () => {
+  let dir: string;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'secret-file-'));
+  });
+
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('secret created once then reread', async () => {
+    const path = join(dir, 'keys', 'erasure-key');
+
+    const first = await readOrCreateSecret(path, 'erasure key');
+    const second = await readOrCreateSecret(path, 'erasure key');
+
+    expect(first.isCreated).toBe(true);
+    expect(first.secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
+    expect(second).toEqual({ secret: first.secret, isCreated: false });
+  });
+
+  it('surrounding whitespace ignored', async () => {
+    const path = join(dir, 'erasure-key');
+    await writeFile(path, '  0123456789abcdefghij \n\n');
+
+    const result = await readOrCreateSecret(path, 'erasure key');
+
+    expect(result).toEqual({ secret: '0123456789abcdefghij', isCreated: false });
+  });
+
+  it('empty file rejected', async () => {
+    const path = join(dir, 'erasure-key');
+    await writeFile(path, '');
+
+    await expect(readOrCreateSecret(path, 'erasure key')).rejects.toThrow(
+      `erasure key file ${path} must contain at least 16 characters`,
+    );
+  });
+
+  it('unreadable path named in error', async () => {
+    const path = join(dir, 'erasure-key');
+    await mkdir(path);
+
+    const reading = readOrCreateSecret(path, 'erasure key');
+
+    await expect(reading).rejects.toThrow(`Cannot read the erasure key file ${path}`);
+    await expect(readOrCreateSecret(path, 'erasure key')).rejects.toThrow(/EISDIR/);
+  });
+});
