@@ -278,6 +278,27 @@ describe('storage with ingest log', () => {
     expect(await readdir(ingestLogPath(path))).not.toContain('000000000001.ndjson');
   });
 
+  it('event data not JSON moves aside', async () => {
+    await (await openStorage(path)).close();
+    const session = sessionRowFixture({ id: 'session-data', eventCount: 2 });
+    const keptEvent = eventRowFixture({ id: 'event-data-kept', sessionId: session.id });
+    // A well-formed line whose data column, JSON text inside a string, was cut.
+    const damaged = JSON.stringify({
+      ...eventRowFixture({ id: 'event-data-cut', sessionId: session.id }),
+      data: '{"kind":',
+    });
+    const segmentPath = await leaveSegment(
+      1,
+      `${damaged}\n${formatGroup([keptEvent], { sessions: [session], audit: [] })}`,
+    );
+
+    storage = await openStorage(path);
+
+    const stored = await storage.listEvents(session.id);
+    expect(stored.map((row) => row.id)).toEqual(['event-data-kept']);
+    expect(await readFile(`${segmentPath}.rejected`, 'utf8')).toBe(`${damaged}\n`);
+  });
+
   it('invalid UTF-8 line moves aside at open', async () => {
     await (await openStorage(path)).close();
     const session = sessionRowFixture({ id: 'session-utf8', eventCount: 2 });

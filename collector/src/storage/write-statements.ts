@@ -105,10 +105,10 @@ export function formatGroup(events: Iterable<EventRow>, line: Omit<GroupLine, 'g
 
 /**
  * Returns whether a line of an ingest log segment can load: an event line
- * whose fields have the types of their columns (`data` may be null), or a
- * group line with `sessions` and `audit` arrays of objects. A line damaged on
- * disk fails this check, while a row that passes may still fail a constraint
- * when it loads.
+ * whose fields have the types of their columns (`data` is null or JSON text,
+ * because its column has type JSON), or a group line with `sessions` and
+ * `audit` arrays of objects. A line damaged on disk fails this check, while
+ * a row that passes may still fail a constraint when it loads.
  */
 export function isLoadableLine(line: string): boolean {
   let value: unknown;
@@ -125,9 +125,19 @@ export function isLoadableLine(line: string): boolean {
   }
   return EVENT_COLUMNS.every(([, field, kind]) => {
     const fieldValue = value[field];
-    if (field === 'data' && fieldValue === null) return true;
+    if (field === 'data') return fieldValue === null || isJsonText(fieldValue);
     return kind === 'text' ? typeof fieldValue === 'string' : Number.isSafeInteger(fieldValue);
   });
+}
+
+function isJsonText(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  try {
+    JSON.parse(value);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
