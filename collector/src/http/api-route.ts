@@ -1,6 +1,7 @@
 import type { Context, Hono } from 'hono';
 import type { z } from 'zod';
-import type { ApiDocs, OperationSpec } from './api-docs.js';
+import { errorBodySchema } from '../../../shared/src/index.js';
+import type { ApiDocs, OperationSpec, ResponseSpec } from './api-docs.js';
 import type { AppEnv } from './app-env.js';
 import { formatPath, sendError, toIssues } from './errors.js';
 import {
@@ -37,7 +38,7 @@ export function defineRoute<const S extends OperationSpec>(
   spec: S,
   handler: (c: Context<AppEnv>, input: RouteInput<S>) => Promise<Response> | Response,
 ): void {
-  docs.add(spec);
+  docs.add({ ...spec, responses: { ...inputErrorResponses(spec), ...spec.responses } });
   app.on(spec.method.toUpperCase(), spec.path, async (c) => {
     const params = spec.params?.safeParse(c.req.param());
     if (params && !params.success) {
@@ -65,6 +66,25 @@ export function defineRoute<const S extends OperationSpec>(
 
     return handler(c, { params: params?.data, query: query?.data, body } as RouteInput<S>);
   });
+}
+
+/** Returns the error responses that `defineRoute` sends for the inputs `spec` declares. */
+function inputErrorResponses(spec: OperationSpec): Record<number, ResponseSpec> {
+  const responses: Record<number, ResponseSpec> = {};
+  if (spec.params) {
+    const invalidPath = 'A path parameter is invalid, so nothing can match it';
+    responses[404] = { description: invalidPath, schema: errorBodySchema };
+  }
+  if (spec.query || spec.body) {
+    responses[400] = { description: 'Invalid query or body', schema: errorBodySchema };
+  }
+  if (spec.body) {
+    const tooLarge = `Body over ${MAX_ADMIN_BODY_BYTES} bytes`;
+    responses[413] = { description: tooLarge, schema: errorBodySchema };
+    const unsupported = 'Body not sent as application/json, or with a Content-Encoding';
+    responses[415] = { description: unsupported, schema: errorBodySchema };
+  }
+  return responses;
 }
 
 /** Reads and validates a JSON body; returns its value or the error response. */

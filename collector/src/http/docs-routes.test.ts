@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestCollector, type TestCollector } from '../test-harness.js';
+import { createTestCollector, TEST_ADMIN_TOKEN, type TestCollector } from '../test-harness.js';
 import { toOpenApiPath } from './api-docs.js';
 
 interface OpenApiDocument {
@@ -54,6 +54,22 @@ describe('API docs', () => {
     ]);
     expect(report.parameters[0]?.description).toMatch(/^Start: epoch ms/);
     expect(document.paths['/v1/admin/live']?.get).toMatchObject({ 'x-required-role': 'admin' });
+  });
+
+  it('openapi lists input error replies', async () => {
+    const statuses = (path: string, method: string) =>
+      Object.keys(document.paths[path]?.[method]?.responses ?? {});
+
+    expect(statuses('/v1/admin/users/{userId}', 'delete')).toContain('404');
+    expect(statuses('/v1/admin/users/{userId}/erasures', 'get')).toContain('404');
+    expect(statuses('/v1/admin/settings', 'put')).toEqual(
+      expect.arrayContaining(['400', '413', '415']),
+    );
+    expect(statuses('/v1/admin/settings', 'get')).not.toContain('415');
+    const tooLong = await collector.app.request(`/v1/admin/users/${'u'.repeat(257)}/erasures`, {
+      headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
+    });
+    expect(tooLong.status).toBe(404);
   });
 
   it('openapi schemas come from validators', () => {
