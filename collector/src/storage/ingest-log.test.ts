@@ -127,6 +127,16 @@ describe('ingest log', () => {
     expect(await readFile(path, 'utf8')).toBe(complete);
   });
 
+  it('open deletes unfinished replacements', async () => {
+    await writeFile(join(dir, '000000000004.ndjson.tmp'), '{"id":"half"}\n');
+    await writeFile(join(dir, '000000000004.ndjson.rejected'), '{"id":\n');
+
+    const { log } = await IngestLog.open(dir, 0, GROUP_LINE_PREFIX);
+    await log.close();
+
+    expect(await readdir(dir)).toEqual(['000000000004.ndjson.rejected']);
+  });
+
   it('segments sort by number', async () => {
     await writeFile(join(dir, '1000000000000.ndjson'), '');
     await writeFile(join(dir, '999999999999.ndjson'), '');
@@ -250,10 +260,12 @@ describe('storage with ingest log', () => {
     const damagedEvent = JSON.stringify(eventRowFixture({ id: 'event-damaged' })).slice(0, 40);
     const damagedGroup = `${GROUP_LINE_PREFIX}"sessions":[{"id":}]}`;
     const wrongType = JSON.stringify({ ...eventRowFixture({ id: 'event-wrong' }), ts: 'soon' });
+    // A sound event line of the group whose group line is damaged.
+    const orphan = JSON.stringify(eventRowFixture({ id: 'event-orphan', sessionId: 'session-orphan' }));
     const segmentPath = await leaveSegment(
       1,
       `${damagedEvent}\n${formatGroup(events.slice(0, 1), { sessions: [], audit: [] })}` +
-        `${wrongType}\n${damagedGroup}\n` +
+        `${wrongType}\n${orphan}\n${damagedGroup}\n` +
         formatGroup(events.slice(1), { sessions: [session], audit: [] }),
     );
 
@@ -265,15 +277,16 @@ describe('storage with ingest log', () => {
         path: segmentPath,
         groups: 2,
         cutBytes: 0,
-        rejectedLines: 3,
+        rejectedLines: 4,
         rejectedPath: `${segmentPath}.rejected`,
       },
     ]);
     const stored = await storage.listEvents(session.id);
     expect(stored.map((row) => row.id)).toEqual(['event-kept-1', 'event-kept-2']);
     expect(await storage.getSession(session.id)).toEqual(session);
+    expect(await storage.listEvents('session-orphan')).toEqual([]);
     expect(await readFile(`${segmentPath}.rejected`, 'utf8')).toBe(
-      `${damagedEvent}\n${wrongType}\n${damagedGroup}\n`,
+      `${damagedEvent}\n${wrongType}\n${orphan}\n${damagedGroup}\n`,
     );
     expect(await readdir(ingestLogPath(path))).not.toContain('000000000001.ndjson');
   });

@@ -53,6 +53,8 @@ interface OpenSegment {
 }
 
 const SEGMENT_PATTERN = /^(\d+)\.ndjson$/;
+/** A segment's replacement that a crash left before renaming it over the segment. */
+const REPLACEMENT_PATTERN = /^\d+\.ndjson\.tmp$/;
 
 /**
  * An append-only log of write groups in newline-delimited JSON, next to the
@@ -102,6 +104,9 @@ export class IngestLog {
       throw new Error(`${message}: ${(error as Error).message}`, { cause: error });
     }
 
+    for (const name of names.filter((entry) => REPLACEMENT_PATTERN.test(entry))) {
+      await rm(join(dir, name), { force: true });
+    }
     const found = names
       .map((name) => ({ name, match: SEGMENT_PATTERN.exec(name) }))
       .filter((entry) => entry.match !== null)
@@ -269,17 +274,28 @@ async function readGroupLines(
   const end = endOfLastGroup(data, Buffer.from(prefix, 'utf8'));
   const cutBytes = data.length - end;
 
+  const prefixBytes = Buffer.from(prefix, 'utf8');
   const loadable: Buffer[] = [];
   const rejected: Buffer[] = [];
   const groupLines: string[] = [];
+  // Event lines of the current group wait for its group line, which decides their fate.
+  let groupEvents: Buffer[] = [];
   for (const line of splitLines(data.subarray(0, end))) {
     const text = decodeStrict(line);
-    if (text === undefined || !isLoadable(text)) {
-      rejected.push(line);
+    const isLoadableLine = text !== undefined && isLoadable(text);
+    if (!line.subarray(0, prefixBytes.length).equals(prefixBytes)) {
+      (isLoadableLine ? groupEvents : rejected).push(line);
       continue;
     }
-    loadable.push(line);
-    if (text.startsWith(prefix)) groupLines.push(text);
+    // Without its group line, a group's events would load without their session row,
+    // where no export or erasure of its user finds them, so they go aside with it.
+    if (isLoadableLine) {
+      loadable.push(...groupEvents, line);
+      groupLines.push(text);
+    } else {
+      rejected.push(...groupEvents, line);
+    }
+    groupEvents = [];
   }
 
   if (rejected.length === 0) {
