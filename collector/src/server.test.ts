@@ -251,6 +251,9 @@ describe('startServer request timeout', () => {
 
     expect(reply).toMatch(/^HTTP\/1\.1 400 /);
     expect(JSON.parse(reply.split('\r\n\r\n')[1]!)).toMatchObject({ code: 'bad_request' });
+    expect(reply).toMatch(/\r\nX-Frame-Options: DENY\r\n/);
+    expect(reply).toMatch(/\r\nContent-Security-Policy: default-src 'none'; frame-ancestors 'none'/);
+    expect(reply).toMatch(/\r\nReferrer-Policy: no-referrer\r\n/);
   });
 
   it('huge headers get 431 JSON', async () => {

@@ -2,6 +2,7 @@ import { maxHeaderSize, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { ErrorBody } from '../../../shared/src/index.js';
+import { DEFAULT_CONTENT_SECURITY_POLICY } from './security-headers.js';
 
 /** Time limits a client's request must meet, in ms. */
 export interface RequestLimits {
@@ -35,6 +36,9 @@ export function createClientErrorListener(logger: Logger, limits: RequestLimits)
         `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
           'Content-Type: application/json\r\n' +
           'X-Content-Type-Options: nosniff\r\n' +
+          'X-Frame-Options: DENY\r\n' +
+          `Content-Security-Policy: ${DEFAULT_CONTENT_SECURITY_POLICY}\r\n` +
+          'Referrer-Policy: no-referrer\r\n' +
           'Cache-Control: no-store\r\n' +
           `Content-Length: ${Buffer.byteLength(text)}\r\n` +
           'Connection: close\r\n\r\n' +
