@@ -10,7 +10,8 @@
  * Usage: npm run seed-demo -- --events 1000000 [--database path] [--days 30] [--users N]
  * Stop the collector first: DuckDB lets one process open the file.
  */
-import { resolve } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
@@ -295,6 +296,7 @@ export async function seedDemo(options: SeedOptions): Promise<SeedProgress> {
     .padStart(6, '0');
   const started = Date.now();
 
+  await mkdir(dirname(resolve(o.databasePath)), { recursive: true });
   const instance = await DuckDBInstance.create(resolve(o.databasePath));
   const connection = await instance.connect();
   try {
