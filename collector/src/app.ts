@@ -28,7 +28,7 @@ import { DEFAULT_PING_INTERVAL_MS, registerStreamRoute } from './http/stream-rou
 import { PolicyService } from './policy/policy-service.js';
 import { registerUserDataRoutes } from './privacy/user-data-routes.js';
 import { SessionService } from './session-service.js';
-import { type Storage, StorageBacklogError } from './storage/index.js';
+import { type Storage, StorageBacklogError, StorageLoadError } from './storage/index.js';
 import { StreamHub } from './stream-hub.js';
 
 const REPO_ROOT = new URL('../../', import.meta.url);
@@ -139,6 +139,15 @@ export function createCollector(options: CollectorOptions): Hono<AppEnv> {
       // Each failed load already logs its error, so the rejected request logs no second line.
       c.header('Retry-After', '10');
       return sendError(c, 503, 'storage_unavailable', `${error.message}; retry after 10 s`);
+    }
+    if (error instanceof StorageLoadError) {
+      const fields = { err: redactError(error, redact), requestId: c.get('requestId') };
+      logger.warn(fields, 'loading the ingest log for a request failed');
+      c.header('Retry-After', '10');
+      const message =
+        'Loading acknowledged batches into DuckDB failed, so the result would miss some; ' +
+        'retry after 10 s';
+      return sendError(c, 503, 'storage_unavailable', message);
     }
     logger.error(
       {

@@ -39,6 +39,20 @@ const AUTH_RESPONSES: Record<number, ResponseSpec> = {
   403: { description: 'The token has a role the route does not allow', schema: errorBodySchema },
 };
 
+/** Error responses of every route: the per-address rate limit, and storage whose loads fail. */
+const COMMON_RESPONSES: Record<number, ResponseSpec> = {
+  429: {
+    description: 'Too many requests from this address (`rate_limited`); retry after `Retry-After`',
+    schema: errorBodySchema,
+  },
+  503: {
+    description:
+      'Loading acknowledged batches into DuckDB keeps failing (`storage_unavailable`); ' +
+      'retry after `Retry-After`',
+    schema: errorBodySchema,
+  },
+};
+
 /** Converts a Hono path such as `/v1/sessions/:id/stream` into the OpenAPI form `{id}`. */
 export function toOpenApiPath(path: string): string {
   return path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
@@ -101,9 +115,11 @@ export class ApiDocs {
   }
 
   #toOperation(operation: OperationSpec): JsonSchema {
-    const responses = operation.role
-      ? { ...operation.responses, ...AUTH_RESPONSES }
-      : operation.responses;
+    const responses = {
+      ...COMMON_RESPONSES,
+      ...operation.responses,
+      ...(operation.role ? AUTH_RESPONSES : {}),
+    };
     const result: JsonSchema = {
       tags: [operation.tag],
       summary: operation.summary,

@@ -33,6 +33,8 @@ describe('API docs', () => {
       expect(operation, `${route.method} ${route.path}`).toBeDefined();
       expect(operation?.security, `${route.method} ${route.path}`).toEqual([{ bearer: [] }]);
       expect(operation?.responses, `${route.method} ${route.path}`).toHaveProperty('401');
+      expect(operation?.responses, `${route.method} ${route.path}`).toHaveProperty('429');
+      expect(operation?.responses, `${route.method} ${route.path}`).toHaveProperty('503');
     }
   });
 

@@ -5,8 +5,16 @@ import {
   MAX_BODY_BYTES,
   type SessionEventInput,
 } from '../../../shared/src/index.js';
-import { activity, batchOf, createTestCollector, postBatch, T0, type TestCollector } from '../test-harness.js';
-import { StorageBacklogError } from '../storage/index.js';
+import {
+  activity,
+  batchOf,
+  createTestCollector,
+  postBatch,
+  T0,
+  TEST_ADMIN_TOKEN,
+  type TestCollector,
+} from '../test-harness.js';
+import { StorageBacklogError, StorageLoadError } from '../storage/index.js';
 import { isAcceptedContentType } from './events-route.js';
 
 const MINUTE = 60_000;
@@ -56,6 +64,23 @@ describe('POST /v1/events', () => {
     const session = await collector.storage.getSession('session-0001');
     expect(session).toMatchObject({ userId: 'user-42', interactions: 4, eventCount: 2 });
     expect(await collector.storage.listEvents('session-0001')).toHaveLength(2);
+  });
+
+  it('failed load before a read gets 503', async () => {
+    // Fault injection on the real storage: the load a read waits for fails.
+    collector.storage.listSessions = () => Promise.reject(new StorageLoadError(new Error('disk full')));
+
+    const response = await collector.app.request('/v1/admin/sessions', {
+      headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
+    });
+
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('10');
+    const body = await errorOf(response);
+    expect(body.code).toBe('storage_unavailable');
+    expect(body.message).toBe(
+      'Loading acknowledged batches into DuckDB failed, so the result would miss some; retry after 10 s',
+    );
   });
 
   it('storage backlog gets 503', async () => {

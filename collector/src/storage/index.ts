@@ -15,7 +15,7 @@ export type {
 } from './admin-store.js';
 export type { SessionCursor, SessionFilter, SessionStateFilter } from './session-queries.js';
 export type { WriteRequest, WriteView } from './write-queue.js';
-export { StorageBacklogError } from './write-queue.js';
+export { StorageBacklogError, StorageLoadError } from './write-queue.js';
 export { MIGRATIONS } from './migrations.js';
 export type { PurgeCounts } from './retention.js';
 export type { ErasureCounts, UserData } from './user-data.js';

@@ -15,7 +15,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { IngestLog } from './ingest-log.js';
 import { LiveEventIndex } from './live-event-index.js';
 import { runMigrations } from './migrations.js';
-import { StorageBacklogError, WriteQueue } from './write-queue.js';
+import { StorageBacklogError, StorageLoadError, WriteQueue } from './write-queue.js';
 import { ingestLogPath, openStorage, type Storage } from './index.js';
 import { eventRowFixture, sessionRowFixture } from './test-fixtures.js';
 import { formatGroup, GROUP_LINE_PREFIX, WriteStatements } from './write-statements.js';
@@ -435,7 +435,8 @@ describe('storage with ingest log', () => {
       });
 
     await write('event-backlog-1');
-    await expect(queue.sync()).rejects.toThrow('disk full');
+    await expect(queue.sync()).rejects.toThrow(StorageLoadError);
+    await expect(queue.sync()).rejects.toThrow('Loading the ingest log into DuckDB failed: disk full');
     await write('event-backlog-2');
     await expect(queue.sync()).rejects.toThrow('disk full');
     const rejected = write('event-backlog-3');

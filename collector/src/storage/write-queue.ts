@@ -51,6 +51,20 @@ export class StorageBacklogError extends Error {
   }
 }
 
+/**
+ * Error of a read, erasure or purge whose load of the ingest log into DuckDB
+ * failed, so it would have missed acknowledged batches. The cause is DuckDB's
+ * error. A later load retries.
+ */
+export class StorageLoadError extends Error {
+  constructor(cause: unknown) {
+    super(`Loading the ingest log into DuckDB failed: ${(cause as Error)?.message ?? cause}`, {
+      cause,
+    });
+    this.name = 'StorageLoadError';
+  }
+}
+
 /** What work run by `WriteQueue.runExclusive` returns. */
 export interface ExclusiveResult<T> {
   value: T;
@@ -387,7 +401,7 @@ export class WriteQueue {
       await this.#statements.rollback();
       // Retried without waiting for a write, which a backlog of failed loads rejects.
       this.#scheduleLoadIn(LOAD_RETRY_MS);
-      throw error;
+      throw new StorageLoadError(error);
     }
 
     this.#closedSegments = [];
