@@ -5,8 +5,8 @@
  * and the growth from the first minute to the last. Every load stops by
  * itself after its duration.
  *
- * Run alone: `npx tsx scripts/bench/soak.ts [minutes] [DuckDB memory limit]` (defaults 10
- * and 256MB).
+ * Run alone: `npx tsx scripts/bench/soak.ts [minutes] [DuckDB memory limit] [events/s]`
+ * (defaults 10, 256MB and half the maximum rate).
  */
 import autocannon from 'autocannon';
 import { randomUUID } from 'node:crypto';
@@ -282,10 +282,12 @@ export function printSoak(result: SoakResult, log: (line: string) => void = cons
 if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
   const minutes = Number(process.argv[2] ?? 10);
   const duckdbMemoryLimit = process.argv[3];
+  const eventsPerSecond = process.argv[4] === undefined ? undefined : Number(process.argv[4]);
   printSoak(
     await runSoak({
       durationMs: Math.round(minutes * MINUTE_MS),
       ...(duckdbMemoryLimit === undefined ? {} : { duckdbMemoryLimit }),
+      ...(eventsPerSecond === undefined ? {} : { eventsPerSecond }),
     }),
   );
 }
