@@ -21,17 +21,20 @@ const STAGED_SESSIONS = 'staging_sessions';
 const ENDED_SESSIONS = 'staging_ended_sessions';
 const STAGED_EVENTS = 'staging_events';
 
+/** SET list of the sessions upsert: every column but `id`, from the staged row. */
 const SESSION_UPDATES = SESSION_COLUMNS.filter(([column]) => column !== 'id')
-  .map(([column]) => `${column} = s.${column}`)
+  .map(([column]) => `${column} = excluded.${column}`)
   .join(', ');
 
 /**
  * SQL that writes the staged sessions into `sessions`, updating the stored
- * ones and inserting the rest, then empties their staging table.
+ * ones and inserting the rest, then empties their staging table. The
+ * conflict clause finds stored rows through the primary key's index. An
+ * `UPDATE ... FROM` and an `INSERT ... WHERE id NOT IN` scanned the whole
+ * table instead, which doubled the CPU of a load at 2 million stored sessions.
  */
 const UPSERT_SESSIONS_SQL = `
-  UPDATE sessions SET ${SESSION_UPDATES} FROM ${STAGED_SESSIONS} AS s WHERE sessions.id = s.id;
-  INSERT INTO sessions SELECT * FROM ${STAGED_SESSIONS} WHERE id NOT IN (SELECT id FROM sessions);
+  INSERT INTO sessions SELECT * FROM ${STAGED_SESSIONS} ON CONFLICT (id) DO UPDATE SET ${SESSION_UPDATES};
   DELETE FROM ${STAGED_SESSIONS};
 `;
 
