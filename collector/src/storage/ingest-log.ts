@@ -271,10 +271,10 @@ async function readGroupLines(
   isLoadable: (line: string) => boolean,
 ): Promise<Omit<RecoveredSegment, keyof LogSegment>> {
   const data = await readFile(path);
-  const end = endOfLastGroup(data, Buffer.from(prefix, 'utf8'));
+  const prefixBytes = Buffer.from(prefix, 'utf8');
+  const end = endOfLastGroup(data, prefixBytes);
   const cutBytes = data.length - end;
 
-  const prefixBytes = Buffer.from(prefix, 'utf8');
   const loadable: Buffer[] = [];
   const rejected: Buffer[] = [];
   const groupLines: string[] = [];
@@ -282,14 +282,14 @@ async function readGroupLines(
   let groupEvents: Buffer[] = [];
   for (const line of splitLines(data.subarray(0, end))) {
     const text = decodeStrict(line);
-    const isLoadableLine = text !== undefined && isLoadable(text);
+    const canLoad = text !== undefined && isLoadable(text);
     if (!line.subarray(0, prefixBytes.length).equals(prefixBytes)) {
-      (isLoadableLine ? groupEvents : rejected).push(line);
+      (canLoad ? groupEvents : rejected).push(line);
       continue;
     }
     // Without its group line, a group's events would load without their session row,
     // where no export or erasure of its user finds them, so they go aside with it.
-    if (isLoadableLine) {
+    if (canLoad) {
       loadable.push(...groupEvents, line);
       groupLines.push(text);
     } else {

@@ -93,7 +93,7 @@ export interface RecoveredLog {
   cutBytes: number;
   /** Lines that could not load, such as lines damaged on disk, moved to `rejectedPath`. */
   rejectedLines: number;
-  /** The file beside the segment that holds its rejected lines, when there were any. */
+  /** The file beside the segment that contains its rejected lines, when there were any. */
   rejectedPath?: string;
 }
 

@@ -107,11 +107,11 @@ export function formatGroup(events: Iterable<EventRow>, line: Omit<GroupLine, 'g
 }
 
 /**
- * Returns whether a line of an ingest log segment can load: an event line
- * whose fields have the types of their columns (`data` is null or JSON text,
- * because its column has type JSON), or a group line with `sessions` and
- * `audit` arrays of objects. A line damaged on disk fails this check, while
- * a row that passes may still fail a constraint when it loads.
+ * Returns whether a line of an ingest log segment can load. An event line
+ * passes when its fields have the types of their columns, and `data` is null
+ * or JSON text because its column has type JSON. A group line passes with
+ * `sessions` and `audit` arrays of objects. A line damaged on disk fails this
+ * check, while a row that passes may still fail a constraint when it loads.
  */
 export function isLoadableLine(line: string): boolean {
   let value: unknown;
