@@ -77,7 +77,7 @@ const RULES: Record<keyof ProcessSessionsOptions, Rule> = {
 /** Names of every option of `init()`. */
 export const OPTION_NAMES = Object.keys(RULES) as (keyof ProcessSessionsOptions)[];
 
-/** Tells whether `value` is an integer in the allowed range of numeric option `name`. */
+/** Returns whether `value` is an integer in the allowed range of numeric option `name`. */
 export function isInRange(name: RangeName, value: unknown): value is number {
   return RULES[name][1](value);
 }
