@@ -269,7 +269,6 @@ describe('user data routes', () => {
     expect(body).toMatchObject({ endedSessions: 0 });
     expect(body.erased).toEqual({
       events: 0,
-      liveEventIds: 0,
       sessions: 0,
       userGroups: 0,
       auditDeleted: 0,

@@ -31,7 +31,6 @@ export const userErasureSchema = z.object({
   erased: z.object({
     sessions: z.number().int(),
     events: z.number().int(),
-    liveEventIds: z.number().int().describe('Duplicate-check keys of events of live sessions'),
     userGroups: z.number().int(),
     auditDeleted: z.number().int(),
     auditRedacted: z.number().int().describe('Other entries whose mentions were replaced'),

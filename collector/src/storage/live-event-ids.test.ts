@@ -42,7 +42,21 @@ describe('live event ids', () => {
     });
   }
 
-  it('ended session drops its keys', async () => {
+  /** Opens the file and returns which of `ids` the write view finds as stored events. */
+  async function findStored(ids: string[]): Promise<boolean[]> {
+    const storage = await openStorage(path);
+    try {
+      return await storage.transact({
+        sessionIds: [],
+        eventIds: ids,
+        apply: (view) => ids.map((id) => view.hasEvent(id)),
+      });
+    } finally {
+      await storage.close();
+    }
+  }
+
+  it('restart finds ids of live sessions only', async () => {
     const storage = await openStorage(path);
     await storeSession(storage, 'session-live', ['event-live-1', 'event-live-2']);
     await storeSession(storage, 'session-ends', ['event-ends-1']);
@@ -50,9 +64,9 @@ describe('live event ids', () => {
     await storage.transact({ sessionIds: [], eventIds: [], apply: (view) => view.putSession(ended) });
     await storage.close();
 
-    const keys = await query(path, 'SELECT id FROM live_event_ids ORDER BY id');
+    const isStored = await findStored(['event-live-1', 'event-live-2', 'event-ends-1', 'event-new']);
     const events = await query(path, 'SELECT id FROM events ORDER BY id');
-    expect(keys.map((row) => row.id)).toEqual(['event-live-1', 'event-live-2']);
+    expect(isStored).toEqual([true, true, false, false]);
     expect(events.map((row) => row.id)).toEqual(['event-ends-1', 'event-live-1', 'event-live-2']);
   });
 
@@ -81,7 +95,7 @@ describe('live event ids', () => {
     expect(Number(events[0]?.n)).toBe(1);
   });
 
-  it('migration keys only live sessions', async () => {
+  it('migrations drop the event keys', async () => {
     const instance = await DuckDBInstance.create(path);
     const connection = await instance.connect();
     await runMigrations(connection, MIGRATIONS.filter((migration) => migration.version < 5));
@@ -99,20 +113,20 @@ describe('live event ids', () => {
     connection.closeSync();
     instance.closeSync();
 
-    const storage = await openStorage(path);
-    await storage.close();
+    const isStored = await findStored(['event-1', 'event-2']);
 
-    const keys = await query(path, 'SELECT id, session_id FROM live_event_ids');
     const events = await query(path, 'SELECT id, data FROM events ORDER BY id');
     const constraints = await query(
       path,
       "SELECT count(*) AS n FROM duckdb_constraints() WHERE table_name = 'events' AND constraint_type = 'PRIMARY KEY'",
     );
-    expect(keys).toEqual([{ id: 'event-1', session_id: 'session-live' }]);
+    const tables = await query(path, "SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'live_event_ids'");
+    expect(isStored).toEqual([true, false]);
     expect(events).toEqual([
       { id: 'event-1', data: '{}' },
       { id: 'event-2', data: null },
     ]);
     expect(Number(constraints[0]?.n)).toBe(0);
+    expect(Number(tables[0]?.n)).toBe(0);
   });
 });

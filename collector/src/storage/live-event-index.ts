@@ -5,13 +5,12 @@ const SHARDS = 64;
  * The event ids of live sessions, held in memory in full, so that a write
  * group finds a resent event without reading DuckDB.
  *
- * The `live_event_ids` table keeps the same ids for the next start. This
+ * At start-up the ids are read from the stored events of live sessions. This
  * index costs about 30 bytes per id besides the id string (measured with 1
- * million ids). A DuckDB key on that table would keep an ART index in
- * memory too. The index must contain the ids of that table plus those of
- * groups not yet loaded. So every id a group logs is added, and the ids of
- * a session are forgotten when the session ends or is erased, as the
- * table's rows are.
+ * million ids). The index must also contain the ids of groups not yet
+ * loaded. So every id a group logs is added, and the ids of a session are
+ * forgotten when the session ends or is erased, because an ended session
+ * accepts no event.
  */
 export class LiveEventIndex {
   /**

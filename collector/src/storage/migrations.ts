@@ -181,6 +181,16 @@ export const MIGRATIONS: readonly Migration[] = [
       INSERT INTO ingest_log_state VALUES (1, 0);
     `,
   },
+  {
+    // The collector reads the event ids of live sessions from `events` at
+    // start-up. Keeping them in a table of their own cost every load an insert,
+    // every ended session a delete, and DuckDB memory that grew with both.
+    version: 8,
+    name: 'drop the table of live event ids',
+    sql: `
+      DROP TABLE live_event_ids;
+    `,
+  },
 ];
 
 /**

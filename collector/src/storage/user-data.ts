@@ -35,8 +35,6 @@ export interface UserData {
 export interface ErasureCounts {
   sessions: number;
   events: number;
-  /** Keys of the events of sessions that were live, which only prevent duplicates. */
-  liveEventIds: number;
   userGroups: number;
   auditDeleted: number;
   auditRedacted: number;
@@ -206,9 +204,6 @@ export async function eraseUserData(
 
   const counts: ErasureCounts = {
     events: await run('DELETE FROM events WHERE session_id IN (SELECT unnest($sessionIds))'),
-    liveEventIds: await run(
-      'DELETE FROM live_event_ids WHERE session_id IN (SELECT unnest($sessionIds))',
-    ),
     sessions: await run('DELETE FROM sessions WHERE id IN (SELECT unnest($sessionIds))'),
     userGroups: await run('DELETE FROM user_groups WHERE user_id = $userId'),
     auditDeleted: await run(`DELETE FROM audit_log WHERE ${AUDIT_TARGETED}`),

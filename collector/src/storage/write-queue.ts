@@ -81,7 +81,7 @@ export interface WriteQueueOptions {
   nextAuditSeq(): number;
   /** The log that write groups are appended to before their promises settle. */
   log: IngestLog;
-  /** The event ids of live sessions, as `live_event_ids` contains them once loaded. */
+  /** The event ids of live sessions, stored or logged. */
   liveEventIds: LiveEventIndex;
   /** Receives an error of a background load, which the next load retries. */
   onLoadError?: (error: unknown) => void;
@@ -490,7 +490,7 @@ export class WriteQueue {
       rows.audit.push(...state.audit);
     }
     for (const row of state.events.values()) this.#liveEventIds.add(row.sessionId, row.id);
-    // The load deletes the live event ids of the sessions the group ended.
+    // An ended session accepts no event, so its ids cannot come again.
     for (const row of state.sessions.values()) {
       if (row.endedAt !== null) this.#liveEventIds.forgetSession(row.id);
     }

@@ -18,7 +18,6 @@ import {
 } from './rows.js';
 
 const STAGED_SESSIONS = 'staging_sessions';
-const ENDED_SESSIONS = 'staging_ended_sessions';
 const STAGED_EVENTS = 'staging_events';
 
 /** SET list of the sessions upsert: every column but `id`, from the staged row. */
@@ -38,17 +37,20 @@ const UPSERT_SESSIONS_SQL = `
   DELETE FROM ${STAGED_SESSIONS};
 `;
 
-/** SQL that copies the staged events into `events` and `live_event_ids`, then empties their staging table. */
+/** SQL that copies the staged events into `events`, then empties their staging table. */
 const INSERT_EVENTS_SQL = `
   INSERT INTO events SELECT * FROM ${STAGED_EVENTS};
-  INSERT INTO live_event_ids SELECT id, session_id FROM ${STAGED_EVENTS};
   DELETE FROM ${STAGED_EVENTS};
 `;
 
-/** SQL that deletes the live event ids of staged ended sessions, then empties their staging table. */
-const FORGET_ENDED_SQL = `
-  DELETE FROM live_event_ids WHERE session_id IN (SELECT id FROM ${ENDED_SESSIONS});
-  DELETE FROM ${ENDED_SESSIONS};
+/**
+ * SQL that reads the ids of the stored events of every session that has not
+ * ended. Only such a session accepts events, so these are the ids a resent
+ * event can repeat.
+ */
+const LIVE_EVENT_IDS_SQL = `
+  SELECT session_id, id FROM events
+  WHERE session_id NOT IN (SELECT id FROM sessions WHERE ended_at IS NOT NULL)
 `;
 
 const SQL_TYPES: Record<ColumnKind, string> = {
@@ -77,12 +79,10 @@ const STAGE_LOGGED_EVENTS_SQL = (() => {
 /** Commits the open transaction, empty or not, and begins the next one. */
 const COMMIT_AND_BEGIN_SQL = 'COMMIT; BEGIN TRANSACTION;';
 
-type AppenderName = 'sessions' | 'endedSessions' | 'audit';
+type AppenderName = 'sessions' | 'audit';
 
 /** Appenders of the write connection, one a table. */
 type Appenders = Record<AppenderName, DuckDBAppender>;
-
-const ID_COLUMN = [['id', 'id', 'text']] as const;
 
 /**
  * The last line a write group appends to the ingest log, after one line per
@@ -200,7 +200,6 @@ export class WriteStatements {
     await connection.run(
       `CREATE TEMP TABLE ${STAGED_SESSIONS} AS SELECT * FROM sessions WITH NO DATA`,
     );
-    await connection.run(`CREATE TEMP TABLE ${ENDED_SESSIONS} (id VARCHAR NOT NULL)`);
     await connection.run(`CREATE TEMP TABLE ${STAGED_EVENTS} AS SELECT * FROM events WITH NO DATA`);
     const statements = {
       sessions: await groupReader.prepare('SELECT * FROM sessions WHERE id IN (SELECT unnest($1))'),
@@ -210,7 +209,6 @@ export class WriteStatements {
     };
     const appenders = {
       sessions: await connection.createAppender(STAGED_SESSIONS, 'main', 'temp'),
-      endedSessions: await connection.createAppender(ENDED_SESSIONS, 'main', 'temp'),
       audit: await connection.createAppender('audit_log'),
     };
     await connection.run('BEGIN TRANSACTION');
@@ -233,9 +231,9 @@ export class WriteStatements {
     return reader.getRowObjectsJS().map((raw) => toSessionRow(raw));
   }
 
-  /** Loads every row of `live_event_ids`: the event ids of live sessions. */
+  /** Loads the ids of the stored events of sessions that have not ended. */
   async loadLiveEventIds(): Promise<Array<{ sessionId: string; id: string }>> {
-    const reader = await this.#connection.runAndReadAll('SELECT session_id, id FROM live_event_ids');
+    const reader = await this.#connection.runAndReadAll(LIVE_EVENT_IDS_SQL);
     return reader.getRowsJS().map(([sessionId, id]) => ({ sessionId: String(sessionId), id: String(id) }));
   }
 
@@ -257,8 +255,6 @@ export class WriteStatements {
       await this.#connection.run(STAGE_LOGGED_EVENTS_SQL, { path: segment.path });
     }
     append(this.#appenders.sessions, SESSION_COLUMNS, rows.sessions);
-    const ended = rows.sessions.filter((row) => row.endedAt !== null);
-    append(this.#appenders.endedSessions, ID_COLUMN, ended);
     append(this.#appenders.audit, AUDIT_COLUMNS, rows.audit);
 
     const lastSeq = Math.max(0, ...segments.map((segment) => segment.seq));
@@ -266,11 +262,9 @@ export class WriteStatements {
       'UPDATE ingest_log_state SET last_loaded_seq = greatest(last_loaded_seq, $seq) WHERE id = 1',
       { seq: lastSeq },
     );
-    // The live event ids of a session that ended in these segments go after their insert.
     const sql = [
       INSERT_EVENTS_SQL,
       rows.sessions.length > 0 ? UPSERT_SESSIONS_SQL : '',
-      ended.length > 0 ? FORGET_ENDED_SQL : '',
       COMMIT_AND_BEGIN_SQL,
     ];
     await this.#connection.run(sql.join(''));
