@@ -9,6 +9,8 @@ export interface AdminTokenResult {
   token: string;
   path: string;
   isCreated: boolean;
+  /** Whether users other than the file's owner may read or write the file. */
+  isShared: boolean;
 }
 
 /**
@@ -23,8 +25,8 @@ export async function ensureAdminToken(
   print: (text: string) => void = (text) => process.stdout.write(text),
 ): Promise<AdminTokenResult> {
   const path = join(dirname(databasePath), ADMIN_TOKEN_FILE);
-  const { secret: token, isCreated } = await readOrCreateSecret(path, 'admin token');
+  const { secret: token, isCreated, isShared } = await readOrCreateSecret(path, 'admin token');
 
   if (isCreated) print(`Generated admin token (stored in ${path}, shown only once):\n${token}\n`);
-  return { token, path, isCreated };
+  return { token, path, isCreated, isShared };
 }

@@ -127,7 +127,13 @@ export function createCollector(options: CollectorOptions): Hono<AppEnv> {
   registerDocsRoutes(app, docs);
   registerAnalyticsRoute(app, docs, storage, now);
   registerAnalytics(app, { storage, hub, now, authorize, docs });
-  registerConsole(app, { storage, hub, now, findCaller: (token) => tokens.find(token) });
+  registerConsole(app, {
+    storage,
+    hub,
+    now,
+    findCaller: (token) => tokens.find(token),
+    trustProxyHops: config.trustProxyHops,
+  });
   registerStaticRoutes(app, {
     sdkScriptPath: options.sdkScriptPath ?? DEFAULT_SDK_SCRIPT_PATH,
     examplePagePath: options.examplePagePath ?? DEFAULT_EXAMPLE_PAGE_PATH,

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -63,6 +63,39 @@ describe('main', () => {
     expect(result.stdout).toMatch(/"msg":"collector listening"/);
     expect(result.stdout).toMatch(/"msg":"collector stopped"/);
     expect(result.stdout.split(token)).toHaveLength(2);
+  });
+
+  it('main creates private files', async () => {
+    const databasePath = join(dir, 'db', 'collector.duckdb');
+
+    const result = await runMain(
+      { PORT: '0', DATABASE_PATH: databasePath, LOG_LEVEL: 'info', ADMIN_TOKEN: 'a'.repeat(32) },
+      'collector listening',
+    );
+
+    expect(result.code).toBe(0);
+    const names = await readdir(join(dir, 'db'));
+    expect(names).toEqual(expect.arrayContaining(['collector.duckdb', 'collector.duckdb.ingest', 'erasure-key']));
+    for (const name of ['', ...names]) {
+      const { mode } = await stat(join(dir, 'db', name));
+      expect({ name, mode: (mode & 0o777).toString(8) }).toEqual({
+        name,
+        mode: name === '' || name.endsWith('.ingest') ? '700' : '600',
+      });
+    }
+  });
+
+  it('main warns of a shared admin token file', async () => {
+    const databasePath = join(dir, 'collector.duckdb');
+    const tokenPath = join(dir, 'admin-token');
+    await writeFile(tokenPath, `${'t'.repeat(40)}\n`, { mode: 0o644 });
+
+    const result = await runMain({ PORT: '0', DATABASE_PATH: databasePath, LOG_LEVEL: 'info' }, 'collector listening');
+
+    expect(result.code).toBe(0);
+    const warning = result.stdout.split('\n').find((line) => line.includes('chmod 600'));
+    expect(JSON.parse(warning ?? '{}')).toMatchObject({ level: 40, path: tokenPath });
+    expect(result.stdout).not.toContain('t'.repeat(40));
   });
 
   it('main rejects bad config', async () => {

@@ -2,11 +2,16 @@ import { pino } from 'pino';
 import { ensureAdminToken } from './admin-token.js';
 import { type Config, loadConfig } from './config.js';
 import { limitHeapGrowth } from './heap-growth.js';
+import { SHARED_SECRET_WARNING } from './secret-file.js';
 import { startServer } from './server.js';
 
 /** Starts the collector from environment variables and stops it on SIGTERM or SIGINT. */
 async function main(): Promise<void> {
   limitHeapGrowth();
+  // Every file the collector creates contains personal data or a secret: the
+  // DuckDB file and its WAL, ingest log segments, the key files. So new files
+  // and folders are its user's alone, whatever the shell's umask.
+  process.umask(0o077);
 
   let config: Config;
   try {
@@ -17,7 +22,12 @@ async function main(): Promise<void> {
   }
 
   const logger = pino({ level: config.logLevel });
-  const adminToken = config.adminToken ?? (await ensureAdminToken(config.databasePath)).token;
+  let adminToken = config.adminToken;
+  if (adminToken === undefined) {
+    const stored = await ensureAdminToken(config.databasePath);
+    if (stored.isShared) logger.warn({ path: stored.path }, SHARED_SECRET_WARNING);
+    adminToken = stored.token;
+  }
   const server = await startServer({ ...config, adminToken }, { logger });
 
   let isStopping = false;

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -24,16 +24,27 @@ describe('readOrCreateSecret', () => {
     expect(first.isCreated).toBe(true);
     expect(first.secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect((await stat(path)).mode & 0o777).toBe(0o600);
-    expect(second).toEqual({ secret: first.secret, isCreated: false });
+    expect(first.isShared).toBe(false);
+    expect(second).toEqual({ secret: first.secret, isCreated: false, isShared: false });
   });
 
   it('surrounding whitespace ignored', async () => {
     const path = join(dir, 'erasure-key');
-    await writeFile(path, '  0123456789abcdefghij \n\n');
+    await writeFile(path, '  0123456789abcdefghij \n\n', { mode: 0o600 });
 
     const result = await readOrCreateSecret(path, 'erasure key');
 
-    expect(result).toEqual({ secret: '0123456789abcdefghij', isCreated: false });
+    expect(result).toEqual({ secret: '0123456789abcdefghij', isCreated: false, isShared: false });
+  });
+
+  it.each([0o640, 0o604, 0o620])('file of mode %o flagged as shared', async (mode) => {
+    const path = join(dir, 'erasure-key');
+    await writeFile(path, '0123456789abcdefghij\n');
+    await chmod(path, mode);
+
+    const result = await readOrCreateSecret(path, 'erasure key');
+
+    expect(result).toEqual({ secret: '0123456789abcdefghij', isCreated: false, isShared: true });
   });
 
   it('empty file rejected', async () => {

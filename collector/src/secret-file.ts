@@ -1,12 +1,22 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /** A secret read from its file, and whether this call created the file. */
 export interface SecretFile {
   secret: string;
   isCreated: boolean;
+  /**
+   * Whether users other than the file's owner may read or write the file,
+   * which its creator never allows. A mounted secret, such as a Kubernetes
+   * secret volume, is often readable by all users by default.
+   */
+  isShared: boolean;
 }
+
+/** Log message for a secret file that `SecretFile.isShared` flags. */
+export const SHARED_SECRET_WARNING =
+  'secret file is readable or writable by other users; run chmod 600 on it';
 
 /** Shortest secret a file may contain, in characters. */
 const MIN_SECRET_LENGTH = 16;
@@ -18,7 +28,7 @@ const MIN_SECRET_LENGTH = 16;
  */
 export async function readOrCreateSecret(path: string, name: string): Promise<SecretFile> {
   const stored = await readSecret(path, name);
-  if (stored !== undefined) return { secret: stored, isCreated: false };
+  if (stored !== undefined) return { secret: stored, isCreated: false, isShared: await isShared(path) };
 
   const secret = randomBytes(32).toString('base64url');
   await mkdir(dirname(path), { recursive: true });
@@ -29,9 +39,14 @@ export async function readOrCreateSecret(path: string, name: string): Promise<Se
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     const winner = await readSecret(path, name);
     if (winner === undefined) throw error;
-    return { secret: winner, isCreated: false };
+    return { secret: winner, isCreated: false, isShared: await isShared(path) };
   }
-  return { secret, isCreated: true };
+  return { secret, isCreated: true, isShared: false };
+}
+
+async function isShared(path: string): Promise<boolean> {
+  const { mode } = await stat(path);
+  return (mode & 0o077) !== 0;
 }
 
 async function readSecret(path: string, name: string): Promise<string | undefined> {

@@ -71,7 +71,7 @@ export function registerAuthRoutes(context: ConsoleContext): void {
     }
 
     const session = sessions.create(caller, token);
-    setSessionCookie(c, session, deps.now());
+    setSessionCookie(c, session, deps.now(), deps.trustProxyHops ?? 0);
     return c.redirect(landingPath(next, caller.role), 303);
   });
 
@@ -82,7 +82,7 @@ export function registerAuthRoutes(context: ConsoleContext): void {
       if (rejection) return rejection;
       sessions.delete(session.id);
     }
-    clearSessionCookie(c);
+    clearSessionCookie(c, deps.trustProxyHops ?? 0);
     return c.redirect('/console/login', 303);
   });
 }

@@ -1,31 +1,35 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { isHttpsRequest } from '../http/client-address.js';
 import type { ConsoleSession, SignInSessions } from './sign-in-sessions.js';
 
 /** Name of the console's sign-in cookie. */
 export const SESSION_COOKIE = 'ps_console';
 
-/** Returns whether the browser reached the console over HTTPS, directly or through a proxy. */
-function isHttps(c: Context): boolean {
-  const forwarded = c.req.header('x-forwarded-proto')?.split(',')[0]?.trim();
-  return forwarded === 'https' || new URL(c.req.url).protocol === 'https:';
-}
-
-/** Sets the sign-in cookie: HttpOnly, SameSite=Strict, scoped to /console, Secure over HTTPS. */
-export function setSessionCookie(c: Context, session: ConsoleSession, now: number): void {
+/**
+ * Sets the sign-in cookie: HttpOnly, SameSite=Strict, scoped to /console,
+ * Secure when the request came over HTTPS, directly or at one of
+ * `trustProxyHops` trusted proxies (`X-Forwarded-Proto`).
+ */
+export function setSessionCookie(
+  c: Context,
+  session: ConsoleSession,
+  now: number,
+  trustProxyHops: number,
+): void {
   setCookie(c, SESSION_COOKIE, session.id, {
     httpOnly: true,
     sameSite: 'Strict',
-    secure: isHttps(c),
+    secure: isHttpsRequest(c, trustProxyHops),
     path: '/console',
     maxAge: Math.max(1, Math.floor((session.expiresAt - now) / 1000)),
   });
 }
 
 /** Removes the sign-in cookie. */
-export function clearSessionCookie(c: Context): void {
-  deleteCookie(c, SESSION_COOKIE, { path: '/console', secure: isHttps(c) });
+export function clearSessionCookie(c: Context, trustProxyHops: number): void {
+  deleteCookie(c, SESSION_COOKIE, { path: '/console', secure: isHttpsRequest(c, trustProxyHops) });
 }
 
 /** Returns the sign-in of the request's cookie, if it is valid. */

@@ -18,6 +18,8 @@ export interface ConsoleDeps {
   now: () => number;
   /** Returns the name and role of a bearer token, or undefined for an unknown token. */
   findCaller: (token: string) => Caller | undefined;
+  /** Proxies in front of the collector whose `X-Forwarded-Proto` is trusted. @default 0 */
+  trustProxyHops?: number;
   /** Interval of `: ping` comments on the live stream, in ms. @default 15000 */
   pingIntervalMs?: number;
 }

@@ -96,6 +96,29 @@ describe('admin console', () => {
     expect(response.headers.get('location')).toBe('/console/reports');
   });
 
+  it.each([
+    { trustProxy: '0', isSecure: false },
+    { trustProxy: '1', isSecure: true },
+  ])('forwarded https cookie with TRUST_PROXY=$trustProxy', async ({ trustProxy, isSecure }) => {
+    const proxied = await createTestCollector({ env: { TRUST_PROXY: trustProxy } });
+    try {
+      const response = await proxied.app.request('/console/login', {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          origin: ORIGIN,
+          'x-forwarded-proto': 'https',
+        },
+        body: new URLSearchParams({ token: TEST_ANALYST_TOKEN }).toString(),
+      });
+
+      expect(response.status).toBe(303);
+      expect(response.headers.get('set-cookie')?.includes('Secure')).toBe(isSecure);
+    } finally {
+      await proxied.cleanup();
+    }
+  });
+
   it('login from other origin rejected', async () => {
     const response = await postForm(
       '/console/login',

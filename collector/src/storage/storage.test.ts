@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS, openStorage, type Storage } from './index.js';
@@ -27,6 +27,18 @@ describe('openStorage', () => {
     opened.push(storage);
     return storage;
   }
+
+  it('shared erasure key reported', async () => {
+    const keyPath = join(dirname(databasePath), 'erasure-key');
+    const reported: string[] = [];
+    await (await open()).close();
+    await chmod(keyPath, 0o644);
+
+    const storage = await openStorage(databasePath, { onSharedSecret: (path) => reported.push(path) });
+    opened.push(storage);
+
+    expect(reported).toEqual([keyPath]);
+  });
 
   it('migrations idempotent across reopen', async () => {
     const first = await open();

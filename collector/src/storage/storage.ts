@@ -101,6 +101,8 @@ export interface RecoveredLog {
 export interface StorageOptions extends AdminStoreOptions {
   /** Receives an error of a background load of the ingest log, which the next load retries. */
   onLoadError?: (error: unknown) => void;
+  /** Receives the path of the erasure key file when users other than its owner may use it. */
+  onSharedSecret?: (path: string) => void;
   /** Receives the ingest log segments a crash left, once they are loaded at start-up. */
   onLogRecovered?: (segments: RecoveredLog[]) => void;
   /**
@@ -137,7 +139,8 @@ export async function openStorage(
   try {
     await mkdir(dirname(absolutePath), { recursive: true });
     const erasureKeyPath = join(dirname(absolutePath), ERASURE_KEY_FILE);
-    const { secret: erasureKey } = await readOrCreateSecret(erasureKeyPath, 'erasure key');
+    const { secret: erasureKey, isShared } = await readOrCreateSecret(erasureKeyPath, 'erasure key');
+    if (isShared) options.onSharedSecret?.(erasureKeyPath);
     instance = await createInstance(absolutePath, options.memoryLimit);
     const writer = await instance.connect();
     await runMigrations(writer);
