@@ -157,6 +157,22 @@ describe('POST /v1/events event checks', () => {
     expect(rows[0]?.message).toContain('events[0] (event-0001) at 2023-11-15T00:14:20.000Z');
   });
 
+  it('clamp beyond Date range logged', async () => {
+    // sentAt 0 shifts the timestamp forward by NOW, past the largest Date.
+    const events = [activity('event-0001', 8.64e15)];
+
+    const reply = await send(events, 'future-3', { sentAt: 0 });
+
+    expect(reply.accepted).toBe(1);
+    const [stored] = await collector.storage.listEvents('session-0001');
+    expect(stored).toMatchObject({ clientTs: 8.64e15, ts: NOW, receivedAt: NOW });
+    const rows = await logRowsOf('future-3');
+    expect(rows.map(({ status, code }) => ({ status, code }))).toEqual([
+      { status: 200, code: 'timestamp_clamped' },
+    ]);
+    expect(rows[0]?.message).toContain(`(event-0001) at ${8.64e15 + NOW} ms since the epoch`);
+  });
+
   it('small lead capped unflagged', async () => {
     await send([activity('event-0001', NOW + MAX_EVENT_LEAD_MS)], 'future-2');
 

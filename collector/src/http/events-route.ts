@@ -104,7 +104,7 @@ function recordWarnings(c: Context<AppEnv>, checked: CheckedBatch): void {
   if (checked.clamped.length > 0) {
     const details = checked.clamped
       .slice(0, 5)
-      .map((event) => `events[${event.index}] (${event.id}) at ${new Date(event.ts).toISOString()}`)
+      .map((event) => `events[${event.index}] (${event.id}) at ${formatEpochMs(event.ts)}`)
       .join('; ');
     const message =
       `${checked.clamped.length} of ${total} events more than 5 min ahead of the server, ` +
@@ -112,6 +112,16 @@ function recordWarnings(c: Context<AppEnv>, checked: CheckedBatch): void {
     warnings.push({ code: 'timestamp_clamped', message });
   }
   if (warnings.length > 0) c.set('ingestWarnings', warnings);
+}
+
+/**
+ * Formats epoch milliseconds as ISO 8601. A `sentAt` correction can move a
+ * timestamp past the ±8.64e15 ms that a Date holds, and such a value is
+ * written as a number instead.
+ */
+function formatEpochMs(ms: number): string {
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? `${ms} ms since the epoch` : date.toISOString();
 }
 
 /**
