@@ -120,13 +120,33 @@ describe('admin API', () => {
     expect(unknown.status).toBe(404);
     expect(errorBodySchema.parse(await unknown.json()).code).toBe('not_found');
     expect(malformed.status).toBe(404);
-    expect(errorBodySchema.parse(await malformed.json()).message).toBe(
-      'No sessions found for "bad id!"',
-    );
+    const malformedBody = errorBodySchema.parse(await malformed.json());
+    expect(malformedBody.message).toMatch(/^Path parameter id "bad id!" matches nothing: must be /);
+    expect(malformedBody.issues?.[0]?.path).toEqual(['id']);
     const control = await terminate('bad%00id');
-    expect(errorBodySchema.parse(await control.json()).message).toBe(
-      'No sessions found for "bad\\u0000id"',
+    expect(errorBodySchema.parse(await control.json()).message).toMatch(
+      /^Path parameter id "bad\\u0000id" matches nothing: /,
     );
+  });
+
+  it('invalid user id named in 404', async () => {
+    const longId = 'u'.repeat(257);
+
+    const routes = [
+      ['POST', `/v1/admin/users/${longId}/sessions/terminate`],
+      ['PUT', `/v1/admin/user-groups/${longId}`],
+      ['GET', `/v1/admin/users/${longId}/export`],
+    ] as const;
+    for (const [method, path] of routes) {
+      const response = await collector.app.request(path, { method, headers: auth });
+      expect(response.status, path).toBe(404);
+      const body = errorBodySchema.parse(await response.json());
+      expect(body.code, path).toBe('not_found');
+      expect(body.message, path).toBe(
+        `Path parameter userId "${'u'.repeat(64)}" matches nothing: ` +
+          'Too big: expected string to have <=256 characters',
+      );
+    }
   });
 
   it('terminate bad body gets 400', async () => {

@@ -29,8 +29,9 @@ export interface RouteInput<S extends OperationSpec> {
  * API docs. Invalid path parameters get 404 `not_found`, an invalid query
  * 400 `invalid_query`, a non-empty body without a JSON Content-Type or with a
  * Content-Encoding 415 `unsupported_media_type`, and a body that is not JSON
- * or does not validate 400 `invalid_json` or `invalid_request`, with the
- * issue paths. An empty body counts as `{}` whatever its Content-Type.
+ * or does not validate 400 `invalid_json` or `invalid_request`. The replies to
+ * a value that fails its schema name the parameter or field and carry the issue
+ * paths. An empty body counts as `{}` whatever its Content-Type.
  */
 export function defineRoute<const S extends OperationSpec>(
   app: Hono<AppEnv>,
@@ -42,11 +43,13 @@ export function defineRoute<const S extends OperationSpec>(
   app.on(spec.method.toUpperCase(), spec.path, async (c) => {
     const params = spec.params?.safeParse(c.req.param());
     if (params && !params.success) {
+      const issues = toIssues(params.error);
+      const first = issues[0]!;
       // Quoted as JSON and cut, so a control character or a huge id is not echoed raw.
-      const values = Object.values(c.req.param())
-        .map((value) => JSON.stringify(String(value).slice(0, 64)))
-        .join(' ');
-      return sendError(c, 404, 'not_found', `No ${spec.tag.toLowerCase()} found for ${values}`);
+      const value = JSON.stringify(String(c.req.param(String(first.path[0])) ?? '').slice(0, 64));
+      const message =
+        `Path parameter ${formatPath(first.path)} ${value} matches nothing: ${first.message}`;
+      return sendError(c, 404, 'not_found', message, { issues });
     }
 
     const query = spec.query?.safeParse(c.req.query());
