@@ -9,14 +9,17 @@ import { type ConsoleContext, checkFormOrigin, renderPage } from './console-cont
 import { Layout, Notice } from './layout.js';
 
 /** Returns `next` when it is a console path, else the default page of the role. */
+/**
+ * Returns `next` when it is a console path in normal form, so that a link
+ * cannot send a signed-in user elsewhere, even by `..` segments; otherwise
+ * the role's start page.
+ */
 function landingPath(next: unknown, role: string): string {
-  if (
+  const isConsolePath =
     typeof next === 'string' &&
     /^\/console(\/[\w\-/.]*)?$/.test(next) &&
-    !next.startsWith('//')
-  ) {
-    return next;
-  }
+    new URL(next, 'http://console.invalid').pathname === next;
+  if (isConsolePath) return next;
   return role === 'admin' ? '/console/live' : '/console/reports';
 }
 

@@ -141,6 +141,19 @@ describe('admin console', () => {
     }
   });
 
+  it.each([
+    ['/console/settings', '/console/settings'],
+    ['/console/../v1/admin/sessions', '/console/live'],
+    ['/console/./live', '/console/live'],
+    ['//evil.example/console', '/console/live'],
+    ['https://evil.example/console', '/console/live'],
+  ])('sign-in with next %s lands on %s', async (next, landing) => {
+    const response = await postForm('/console/login', { token: TEST_ADMIN_TOKEN, next });
+
+    expect(response.status).toBe(303);
+    expect(response.headers.get('location')).toBe(landing);
+  });
+
   it('analyst limited to reports', async () => {
     const analyst = await signIn(TEST_ANALYST_TOKEN);
 
