@@ -222,6 +222,25 @@ describe('POST /v1/events event checks', () => {
     expect(stored).toMatchObject({ clientTs: T0 - skew, ts: T0, receivedAt: NOW });
   });
 
+  it('old event after sentAt correction names sentAt', async () => {
+    const events = [activity('event-0001', NOW + 2 * DAY), activity('event-0002', NOW)];
+
+    const reply = await send(events, 'skew-2', { sentAt: NOW + 2 * DAY });
+
+    expect(reply.accepted).toBe(1);
+    expect(reply.rejected).toEqual([
+      {
+        index: 1,
+        id: 'event-0002',
+        code: 'timestamp_out_of_range',
+        message:
+          `events[1].ts: ${new Date(NOW - 2 * DAY).toISOString()}, after correcting the client ` +
+          `clock by -172800000 ms (sentAt ${new Date(NOW + 2 * DAY).toISOString()}), is more ` +
+          `than 24 h before the server time ${new Date(NOW).toISOString()}, so the event is not stored`,
+      },
+    ]);
+  });
+
   it('unknown session id starts session', async () => {
     const reply = await send([activity('event-0001', T0)], 'new-1', {
       sessionId: 'never-seen-0001',

@@ -89,8 +89,15 @@ function checkTime(
 ): void {
   const ts = event.ts + clock.offset;
   if (ts < clock.receivedAt - MAX_EVENT_AGE_MS) {
+    // A client clock far ahead moves every event back, so the message names the correction.
+    const sentAt = clock.receivedAt - clock.offset;
+    const correction =
+      clock.offset === 0
+        ? ''
+        : `, after correcting the client clock by ${clock.offset} ms ` +
+          `(sentAt ${new Date(sentAt).toISOString()}),`;
     const message =
-      `${new Date(ts).toISOString()} is more than 24 h before the server time ` +
+      `${new Date(ts).toISOString()}${correction} is more than 24 h before the server time ` +
       `${new Date(clock.receivedAt).toISOString()}, so the event is not stored`;
     reject(checked, index, event.id, 'timestamp_out_of_range', [
       { path: ['events', index, 'ts'], message },
