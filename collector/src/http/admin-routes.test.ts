@@ -82,6 +82,20 @@ describe('admin API', () => {
     }
   });
 
+  it.each([
+    ['/v1/admin/sessions?user=user-2', 'Query parameter "user" is not supported; use '],
+    ['/v1/admin/sessions?state=all&state=zzz', 'Query parameter "state" is given 2 times; give it once'],
+    ['/v1/admin/audit?limit=5&x%00y=1', 'Query parameter "x\\u0000y" is not supported; use '],
+    ['/v1/admin/policies/resolve?appId=shop&grp=a', 'Query parameter "grp" is not supported; use '],
+  ])('misused query parameter in %s gets 400', async (path, message) => {
+    const response = await collector.app.request(path, { headers: auth });
+
+    expect(response.status).toBe(400);
+    const body = errorBodySchema.parse(await response.json());
+    expect(body.code).toBe('invalid_query');
+    expect(body.message.startsWith(message), body.message).toBe(true);
+  });
+
   it('terminate ends session with note', async () => {
     const states: SessionState[] = [];
     collector.hub.subscribe('session-0001', { onState: (state) => states.push(state), onClose: () => {} });

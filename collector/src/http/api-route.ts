@@ -52,6 +52,8 @@ export function defineRoute<const S extends OperationSpec>(
       return sendError(c, 404, 'not_found', message, { issues });
     }
 
+    const misuse = spec.query ? checkQueryNames(c, spec.query) : undefined;
+    if (misuse) return misuse;
     const query = spec.query?.safeParse(c.req.query());
     if (query && !query.success) {
       const issues = toIssues(query.error);
@@ -69,6 +71,32 @@ export function defineRoute<const S extends OperationSpec>(
 
     return handler(c, { params: params?.data, query: query?.data, body } as RouteInput<S>);
   });
+}
+
+/**
+ * Returns a 400 `invalid_query` reply for a query parameter the schema does
+ * not declare, which is most often a misspelled filter that would otherwise
+ * widen the result silently, or for one given more than once.
+ */
+function checkQueryNames(c: Context<AppEnv>, schema: z.ZodObject): Response | undefined {
+  const allowed = Object.keys(schema.shape);
+  for (const [name, values] of Object.entries(c.req.queries())) {
+    // Quoted as JSON and cut, so a control character or a huge name is not echoed raw.
+    const quoted = JSON.stringify(name.slice(0, 64));
+    if (!allowed.includes(name)) {
+      const message = `Query parameter ${quoted} is not supported; use ${allowed.join(', ')}`;
+      return sendError(c, 400, 'invalid_query', message, {
+        issues: [{ path: [name.slice(0, 64)], message: 'is not supported' }],
+      });
+    }
+    if (values.length > 1) {
+      const message = `Query parameter ${quoted} is given ${values.length} times; give it once`;
+      return sendError(c, 400, 'invalid_query', message, {
+        issues: [{ path: [name], message: 'is given more than once' }],
+      });
+    }
+  }
+  return undefined;
 }
 
 /** Returns the error responses that `defineRoute` sends for the inputs `spec` declares. */
