@@ -1,3 +1,4 @@
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestCollector, TEST_ADMIN_TOKEN, type TestCollector } from '../test-harness.js';
 import { toOpenApiPath } from './api-docs.js';
@@ -18,6 +19,29 @@ describe('API docs', () => {
 
   afterAll(async () => {
     await collector.cleanup();
+  });
+
+  it('large bodies gzipped on request', async () => {
+    const plain = await collector.app.request('/openapi.json');
+    const zipped = await collector.app.request('/openapi.json', {
+      headers: { 'accept-encoding': 'gzip' },
+    });
+
+    expect(plain.headers.get('content-encoding')).toBeNull();
+    expect(zipped.headers.get('content-encoding')).toBe('gzip');
+    expect(zipped.headers.get('vary')).toMatch(/accept-encoding/i);
+    const bytes = Buffer.from(await zipped.arrayBuffer());
+    expect(bytes.length).toBeLessThan((await plain.clone().text()).length / 5);
+    expect(JSON.parse(gunzipSync(bytes).toString('utf8'))).toEqual(await plain.json());
+  });
+
+  it('console pages not compressed', async () => {
+    const response = await collector.app.request('/console/login', {
+      headers: { 'accept-encoding': 'gzip' },
+    });
+
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-encoding')).toBeNull();
   });
 
   it('openapi lists every authorized route', () => {
