@@ -93,3 +93,90 @@ describe('LiveEventIndex', () => {
     expect(index.has('event-0001')).toBe(true);
   });
 });
+
+/** Returns a PRNG with uniform floats in [0, 1), the same sequence for the same seed (mulberry32). */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+}
+
+/**
+ * The index's contract kept with strings: an id belongs to the first live
+ * session that adds it, and leaves with that session.
+ */
+class ModelIndex {
+  readonly ownerById = new Map<string, string>();
+  readonly idsBySession = new Map<string, string[]>();
+
+  add(sessionId: string, id: string): void {
+    if (this.ownerById.has(id)) return;
+    this.ownerById.set(id, sessionId);
+    const ids = this.idsBySession.get(sessionId);
+    if (ids) ids.push(id);
+    else this.idsBySession.set(sessionId, [id]);
+  }
+
+  forgetSession(sessionId: string): void {
+    for (const id of this.idsBySession.get(sessionId) ?? []) this.ownerById.delete(id);
+    this.idsBySession.delete(sessionId);
+  }
+}
+
+describe('LiveEventIndex against a Map model', () => {
+  // Each seed runs rounds that grow the index to a target size and then forget
+  // sessions down to another, so tables grow, fill with forgotten slots,
+  // rebuild, shrink and empty. Ids come from a bounded pool, so forgotten ids
+  // are added again, by the same session or another one.
+  for (const seed of [1, 2, 3]) {
+    it(`random operations agree, seed ${seed}`, () => {
+      const random = seededRandom(seed);
+      const pick = (count: number) => Math.floor(random() * count);
+      const idPool = Array.from({ length: 12_000 }, (_, i) => `${seed}-event-${i.toString(36)}-${pick(1e9)}`);
+      const index = new LiveEventIndex();
+      const model = new ModelIndex();
+      const mismatches: string[] = [];
+      let checks = 0;
+
+      const compare = (id: string) => {
+        checks += 1;
+        if (index.has(id) !== model.ownerById.has(id)) mismatches.push(id);
+      };
+
+      for (let round = 0; round < 8; round += 1) {
+        const growTo = [50, 3_000, 9_000, 200][round % 4]!;
+        const shrinkTo = pick(2) === 0 ? 0 : pick(growTo / 2);
+        const sessionCount = 1 + pick(40);
+
+        while (model.ownerById.size < growTo) {
+          const sessionId = `session-${round}-${pick(sessionCount)}`;
+          const id = idPool[pick(idPool.length)]!;
+          index.add(sessionId, id);
+          model.add(sessionId, id);
+          compare(idPool[pick(idPool.length)]!);
+        }
+        for (const id of idPool) compare(id);
+        expect(index.size).toBe(model.ownerById.size);
+
+        while (model.ownerById.size > shrinkTo) {
+          const sessions = [...model.idsBySession.keys()];
+          const sessionId = sessions[pick(sessions.length)]!;
+          index.forgetSession(sessionId);
+          model.forgetSession(sessionId);
+          compare(idPool[pick(idPool.length)]!);
+        }
+        index.forgetSession(`session-never-${round}`);
+        for (const id of idPool) compare(id);
+        expect(index.size).toBe(model.ownerById.size);
+      }
+
+      expect(mismatches.slice(0, 10)).toEqual([]);
+      expect(checks).toBeGreaterThan(100_000);
+    });
+  }
+});
