@@ -1,3 +1,5 @@
+import { getRandomValues } from 'node:crypto';
+
 /** Number of hash tables the fingerprints are spread over, a power of 2. */
 const SHARDS = 64;
 /** Slots of a new or emptied shard, a power of 2. */
@@ -16,19 +18,32 @@ interface Shard {
   used: number;
 }
 
+/**
+ * Secret start states of the two fingerprint hashes, drawn for each process.
+ * Clients choose event ids, and without a secret a client could compute ids
+ * that share a fingerprint's `high` word and so one probe chain, which makes
+ * every add and lookup in that shard linear in their number.
+ *
+ * NOTE: a secret seed makes such ids hard to compute but does not make the
+ * hash a keyed pseudorandom function such as SipHash.
+ */
+const seeds = getRandomValues(new Uint32Array(2));
+const SEED_HIGH = seeds[0]!;
+const SEED_LOW = seeds[1]!;
+
 /** Words of the fingerprint `fingerprint` computed last, so that no call allocates. */
 let high = 0;
 let low = 0;
 
 /**
  * Computes a 64-bit fingerprint of an id into `high` and `low`: two 32-bit
- * multiply-xorshift hashes of its UTF-16 code units with different seeds
- * and constants, each finished with MurmurHash3's avalanche step. `low` is
- * made odd, which leaves 63 bits.
+ * multiply-xorshift hashes of its UTF-16 code units with different secret
+ * seeds and constants, each finished with MurmurHash3's avalanche step.
+ * `low` is made odd, which leaves 63 bits.
  */
 function fingerprint(id: string): void {
-  let a = 0x9e3779b9 ^ id.length;
-  let b = 0x85ebca6b ^ id.length;
+  let a = 0x9e3779b9 ^ SEED_HIGH ^ id.length;
+  let b = 0x85ebca6b ^ SEED_LOW ^ id.length;
   for (let i = 0; i < id.length; i += 1) {
     const code = id.charCodeAt(i);
     a = Math.imul(a ^ code, 0x5bd1e995);
