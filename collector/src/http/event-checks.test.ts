@@ -241,6 +241,23 @@ describe('POST /v1/events event checks', () => {
     ]);
   });
 
+  it('old event before Date range rejected', async () => {
+    // The largest numeric sentAt moves an ISO timestamp of 1900 below the smallest Date.
+    const events = [
+      { ...activity('event-0001', 0), ts: '1900-01-01T00:00:00Z' },
+      activity('event-0002', 8.64e15),
+    ];
+    const shiftedTs = Date.parse('1900-01-01T00:00:00Z') + NOW - 8.64e15;
+
+    const reply = await send(events, 'skew-3', { sentAt: 8.64e15 });
+
+    expect(reply.accepted).toBe(1);
+    expect(reply.rejected).toHaveLength(1);
+    expect(reply.rejected[0]).toMatchObject({ index: 0, code: 'timestamp_out_of_range' });
+    expect(reply.rejected[0]?.message).toContain(`events[0].ts: ${shiftedTs} ms since the epoch,`);
+    expect(reply.rejected[0]?.message).toContain('(sentAt +275760-09-13T00:00:00.000Z)');
+  });
+
   it('unknown session id starts session', async () => {
     const reply = await send([activity('event-0001', T0)], 'new-1', {
       sessionId: 'never-seen-0001',

@@ -81,6 +81,16 @@ export function checkEvents(envelope: BatchEnvelope, receivedAt: number): Checke
   return checked;
 }
 
+/**
+ * Formats epoch milliseconds as ISO 8601. A `sentAt` correction can move a
+ * timestamp past the ±8.64e15 ms that a Date holds, and such a value is
+ * written as a number instead.
+ */
+export function formatEpochMs(ms: number): string {
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? `${ms} ms since the epoch` : date.toISOString();
+}
+
 function checkTime(
   checked: CheckedBatch,
   index: number,
@@ -95,9 +105,9 @@ function checkTime(
       clock.offset === 0
         ? ''
         : `, after correcting the client clock by ${clock.offset} ms ` +
-          `(sentAt ${new Date(sentAt).toISOString()}),`;
+          `(sentAt ${formatEpochMs(sentAt)}),`;
     const message =
-      `${new Date(ts).toISOString()}${correction} is more than 24 h before the server time ` +
+      `${formatEpochMs(ts)}${correction} is more than 24 h before the server time ` +
       `${new Date(clock.receivedAt).toISOString()}, so the event is not stored`;
     reject(checked, index, event.id, 'timestamp_out_of_range', [
       { path: ['events', index, 'ts'], message },

@@ -5,7 +5,7 @@ import { truncateAddress } from '../privacy/client-network.js';
 import type { SessionService } from '../session-service.js';
 import type { AppEnv, IngestWarning } from './app-env.js';
 import { sendError } from './errors.js';
-import { type CheckedBatch, checkEvents } from './event-checks.js';
+import { type CheckedBatch, checkEvents, formatEpochMs } from './event-checks.js';
 import { checkAppOrigin, type OriginRules } from './origins.js';
 import type { RateLimiter } from './rate-limiter.js';
 import { checkAppLimit } from './rate-limits.js';
@@ -112,16 +112,6 @@ function recordWarnings(c: Context<AppEnv>, checked: CheckedBatch): void {
     warnings.push({ code: 'timestamp_clamped', message });
   }
   if (warnings.length > 0) c.set('ingestWarnings', warnings);
-}
-
-/**
- * Formats epoch milliseconds as ISO 8601. A `sentAt` correction can move a
- * timestamp past the ±8.64e15 ms that a Date holds, and such a value is
- * written as a number instead.
- */
-function formatEpochMs(ms: number): string {
-  const date = new Date(ms);
-  return Number.isNaN(date.getTime()) ? `${ms} ms since the epoch` : date.toISOString();
 }
 
 /**
