@@ -8,7 +8,6 @@ import {
 import { type ConsoleContext, checkFormOrigin, renderPage } from './console-context.js';
 import { Layout, Notice } from './layout.js';
 
-/** Returns `next` when it is a console path, else the default page of the role. */
 /**
  * Returns `next` when it is a console path in normal form, so that a link
  * cannot send a signed-in user elsewhere, even by `..` segments; otherwise
