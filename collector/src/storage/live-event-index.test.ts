@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { idSchema } from '../../../shared/src/index.js';
-import { LiveEventIndex } from './live-event-index.js';
+import { fingerprintOf, LiveEventIndex } from './live-event-index.js';
 
 describe('LiveEventIndex', () => {
   it('added id found, other id not', () => {
@@ -137,6 +137,19 @@ function unseededStep(state: number, code: number): number {
   return mixed ^ (mixed >>> 13);
 }
 
+/** Returns the `high` word the index computed for an id before its hash had a seed. */
+function unseededHigh(id: string): number {
+  let state = 0x9e3779b9 ^ id.length;
+  for (let i = 0; i < id.length; i += 1) state = unseededStep(state, id.charCodeAt(i));
+  let h = state;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
 /**
  * Returns 2^blocks valid event ids of one length that all end in the same
  * state of the index's first hash when it starts from its fixed constant.
@@ -170,33 +183,22 @@ function craftCollidingIds(blocks: number, random: () => number): string[] {
   return ids.map((id) => `${id}tail`);
 }
 
-/** Returns the milliseconds to add `ids` to a new index and look each up once. */
-function timeAddAndHas(ids: string[]): number {
-  const index = new LiveEventIndex();
-  const started = performance.now();
-  for (const id of ids) index.add('session-1', id);
-  for (const id of ids) index.has(id);
-  return performance.now() - started;
-}
-
 describe('LiveEventIndex with chosen ids', () => {
-  it('colliding ids cost no more than random ones', () => {
-    const random = seededRandom(7);
-    const crafted = craftCollidingIds(15, random);
-    const randomIds = crafted.map(
-      (id) => Array.from(id, () => ID_ALPHABET[Math.floor(random() * ID_ALPHABET.length)]).join(''),
-    );
+  it('ids colliding without the seed spread over shards and slots', () => {
+    const crafted = craftCollidingIds(15, seededRandom(7));
+    const unseededHighs = new Set(crafted.map((id) => unseededHigh(id)));
 
-    // Without a secret seed the 32,768 crafted ids took about 1.3 s (quadratic
-    // probing) and random ids about 15 ms, on a shared 2-core x86 machine. The
-    // bound leaves room for a busy machine and a garbage collection.
-    const randomMs = timeAddAndHas(randomIds);
-    const craftedMs = timeAddAndHas(crafted);
+    // Without the seed every crafted id had one `high` word: one shard, one
+    // home slot and a probe chain as long as their number.
+    const highs = new Set(crafted.map((id) => fingerprintOf(id)[0]));
+    const shards = new Set([...highs].map((high) => high >>> 26));
 
     expect(crafted.length).toBe(32_768);
     expect(new Set(crafted).size).toBe(crafted.length);
     expect(crafted.filter((id) => !idSchema.safeParse(id).success)).toEqual([]);
-    expect(craftedMs).toBeLessThan(randomMs * 10 + 250);
+    expect(unseededHighs.size).toBe(1);
+    expect(highs.size).toBeGreaterThan(32_700);
+    expect(shards.size).toBe(64);
   });
 });
 

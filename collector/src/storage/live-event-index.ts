@@ -55,6 +55,12 @@ function fingerprint(id: string): void {
   low = (avalanche(b) | 1) >>> 0;
 }
 
+/** Returns an id's fingerprint as `[high, low]`, as the index of this process computes it. */
+export function fingerprintOf(id: string): [number, number] {
+  fingerprint(id);
+  return [high, low];
+}
+
 function avalanche(hash: number): number {
   let h = hash;
   h ^= h >>> 16;
