@@ -109,6 +109,17 @@ describe('identifyClientAddress', () => {
     expect((await probe(oneProxy, headers)).isHttps).toBe(true);
     expect((await probe(oneProxy)).isHttps).toBe(false);
   });
+
+  it.each([
+    ['https, http', true],
+    ['https', true],
+    ['http, https, http', true],
+    ['https, http, http', false],
+  ])('forwarded proto %s behind two proxies', async (proto, isHttps) => {
+    const result = await probe(twoProxies, { 'x-forwarded-proto': proto });
+
+    expect(result.isHttps).toBe(isHttps);
+  });
 });
 
 describe('addressKey', () => {

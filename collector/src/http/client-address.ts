@@ -38,13 +38,21 @@ export function resolveClientAddress(c: Context, trustProxyHops: number): string
   return normalizeAddress(entry) ?? socketAddress;
 }
 
-/** Returns whether the request arrived over https, directly or at a trusted proxy. */
+/**
+ * Returns whether the request arrived over https, directly or at the
+ * outermost trusted proxy. Proxies that append to X-Forwarded-Proto add
+ * their own incoming scheme, so with `trustProxyHops` proxies the client's
+ * scheme is that many entries from the end, as for X-Forwarded-For.
+ */
 export function isHttpsRequest(c: Context, trustProxyHops: number): boolean {
   if (new URL(c.req.url).protocol === 'https:') return true;
   if (trustProxyHops === 0) return false;
 
-  const proto = c.req.header('x-forwarded-proto')?.split(',').at(-1)?.trim().toLowerCase();
-  return proto === 'https';
+  const entries = (c.req.header('x-forwarded-proto') ?? '')
+    .split(',')
+    .map((entry) => entry.trim().toLowerCase())
+    .filter((entry) => entry !== '');
+  return entries[Math.max(0, entries.length - trustProxyHops)] === 'https';
 }
 
 function readSocketAddress(c: Context): string | undefined {
