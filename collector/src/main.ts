@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import { ensureAdminToken } from './admin-token.js';
 import { type Config, loadConfig } from './config.js';
 import { limitHeapGrowth } from './heap-growth.js';
-import { SHARED_SECRET_WARNING } from './secret-file.js';
+import { SHARED_FILE_WARNING } from './secret-file.js';
 import { startServer } from './server.js';
 
 /** Starts the collector from environment variables and stops it on SIGTERM or SIGINT. */
@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   let adminToken = config.adminToken;
   if (adminToken === undefined) {
     const stored = await ensureAdminToken(config.databasePath);
-    if (stored.isShared) logger.warn({ path: stored.path }, SHARED_SECRET_WARNING);
+    if (stored.isShared) logger.warn({ path: stored.path }, SHARED_FILE_WARNING);
     adminToken = stored.token;
   }
   const server = await startServer({ ...config, adminToken }, { logger });

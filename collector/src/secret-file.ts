@@ -14,9 +14,12 @@ export interface SecretFile {
   isShared: boolean;
 }
 
-/** Log message for a secret file that `SecretFile.isShared` flags. */
-export const SHARED_SECRET_WARNING =
-  'secret file is readable or writable by other users; run chmod 600 on it';
+/**
+ * Log message for a file of secrets or personal data that users other than
+ * its owner may read or write, such as one `SecretFile.isShared` flags.
+ */
+export const SHARED_FILE_WARNING =
+  'file with secrets or personal data is readable or writable by other users; run chmod 600 on it';
 
 /** Shortest secret a file may contain, in characters. */
 const MIN_SECRET_LENGTH = 16;
@@ -44,7 +47,8 @@ export async function readOrCreateSecret(path: string, name: string): Promise<Se
   return { secret, isCreated: true, isShared: false };
 }
 
-async function isShared(path: string): Promise<boolean> {
+/** Returns whether users other than the file's owner may read or write it. */
+export async function isShared(path: string): Promise<boolean> {
   const { mode } = await stat(path);
   return (mode & 0o077) !== 0;
 }

@@ -5,7 +5,7 @@ import { type CollectorOptions, createCollector } from './app.js';
 import type { Config } from './config.js';
 import { startRetention } from './privacy/retention.js';
 import { SessionService } from './session-service.js';
-import { SHARED_SECRET_WARNING } from './secret-file.js';
+import { SHARED_FILE_WARNING } from './secret-file.js';
 import { openStorage, type Storage } from './storage/index.js';
 import { StreamHub } from './stream-hub.js';
 import { createClientErrorListener } from './http/client-errors.js';
@@ -52,7 +52,7 @@ export async function startServer(
         logger.error({ err: error, count }, 'integration log lost ingest errors'),
       onLoadError: (error) =>
         logger.error({ err: error }, 'loading the ingest log into DuckDB failed; the next load retries'),
-      onSharedSecret: (path) => logger.warn({ path }, SHARED_SECRET_WARNING),
+      onSharedFile: (path) => logger.warn({ path }, SHARED_FILE_WARNING),
       onLogRecovered: (segments) => {
         for (const segment of segments) {
           if (segment.rejectedLines > 0) {

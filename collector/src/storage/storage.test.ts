@@ -28,16 +28,17 @@ describe('openStorage', () => {
     return storage;
   }
 
-  it('shared erasure key reported', async () => {
+  it('shared key and database files reported', async () => {
     const keyPath = join(dirname(databasePath), 'erasure-key');
     const reported: string[] = [];
-    await (await open()).close();
-    await chmod(keyPath, 0o644);
+    await (await openStorage(databasePath)).close();
+    await chmod(keyPath, 0o640);
+    await chmod(databasePath, 0o604);
 
-    const storage = await openStorage(databasePath, { onSharedSecret: (path) => reported.push(path) });
+    const storage = await openStorage(databasePath, { onSharedFile: (path) => reported.push(path) });
     opened.push(storage);
 
-    expect(reported).toEqual([keyPath]);
+    expect(reported).toEqual([keyPath, resolve(databasePath)]);
   });
 
   it('migrations idempotent across reopen', async () => {

@@ -6,7 +6,7 @@ import { AdminStore, type AdminStoreOptions } from './admin-store.js';
 import type { AuditActor, AuditRow } from './admin-rows.js';
 import { AnalyticsStore } from './analytics-store.js';
 import { runMigrations } from './migrations.js';
-import { readOrCreateSecret } from '../secret-file.js';
+import { isShared, readOrCreateSecret } from '../secret-file.js';
 import { type PurgeCounts, purgeExpiredData } from './retention.js';
 import { type EventRow, type SessionRow, toEventRow, toSessionRow } from './rows.js';
 import {
@@ -101,8 +101,11 @@ export interface RecoveredLog {
 export interface StorageOptions extends AdminStoreOptions {
   /** Receives an error of a background load of the ingest log, which the next load retries. */
   onLoadError?: (error: unknown) => void;
-  /** Receives the path of the erasure key file when users other than its owner may use it. */
-  onSharedSecret?: (path: string) => void;
+  /**
+   * Receives the path of the DuckDB file or the erasure key file when users
+   * other than its owner may read or write it.
+   */
+  onSharedFile?: (path: string) => void;
   /** Receives the ingest log segments a crash left, once they are loaded at start-up. */
   onLogRecovered?: (segments: RecoveredLog[]) => void;
   /**
@@ -139,9 +142,11 @@ export async function openStorage(
   try {
     await mkdir(dirname(absolutePath), { recursive: true });
     const erasureKeyPath = join(dirname(absolutePath), ERASURE_KEY_FILE);
-    const { secret: erasureKey, isShared } = await readOrCreateSecret(erasureKeyPath, 'erasure key');
-    if (isShared) options.onSharedSecret?.(erasureKeyPath);
+    const erasureKeyFile = await readOrCreateSecret(erasureKeyPath, 'erasure key');
+    const erasureKey = erasureKeyFile.secret;
+    if (erasureKeyFile.isShared) options.onSharedFile?.(erasureKeyPath);
     instance = await createInstance(absolutePath, options.memoryLimit);
+    if (await isShared(absolutePath)) options.onSharedFile?.(absolutePath);
     const writer = await instance.connect();
     await runMigrations(writer);
     const groupReader = await instance.connect();
