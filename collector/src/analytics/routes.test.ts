@@ -169,6 +169,28 @@ describe('analytics routes', () => {
     ]);
   });
 
+  it('concurrency counts sessions of the current minute', async () => {
+    // Both sessions started after the last whole minute, so no minute sample has them yet.
+    const start = Date.UTC(2023, 10, 14, 22);
+    const rows = ['session-a', 'session-b'].map((id) =>
+      sessionRowFixture({ id, startedAt: start + 30_000 }),
+    );
+    await collector.storage.transact({
+      sessionIds: [],
+      eventIds: [],
+      apply: (view) => rows.forEach((row) => view.putSession(row)),
+    });
+    collector.clock.set(start + 45_000);
+
+    const response = await get(
+      `/v1/analytics/concurrency?from=${start - 60 * MINUTE}&to=${start + 60 * MINUTE}&interval=hour`,
+    );
+    const body = (await response.json()) as any;
+
+    expect(body.peak).toEqual({ sessions: 2, at: start + 45_000 });
+    expect(body.buckets.map((bucket: any) => bucket.peak)).toEqual([0, 2]);
+  });
+
   it('live stream reports starts and ends', async () => {
     collector.clock.set(T0 + 1000);
     const server = await new Promise<Server>((resolve) => {

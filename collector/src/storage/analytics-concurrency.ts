@@ -13,7 +13,7 @@ export const CONCURRENCY_SAMPLE_MS = 60_000;
 
 /** Live sessions during one bucket. */
 export interface BucketConcurrency {
-  /** Maximum number of sessions live at one sampled minute within the bucket. */
+  /** Maximum number of sessions live at one sampled minute, or at `now`, within the bucket. */
   peak: number;
   /** Sessions live at the last sampled minute of the bucket (or of the range). */
   liveAtEnd: number;
@@ -22,7 +22,10 @@ export interface BucketConcurrency {
 /** Live sessions over the range. */
 export interface Concurrency {
   buckets: Map<number, BucketConcurrency>;
-  /** Maximum number of sessions live at one sampled minute in the range, and its first minute. */
+  /**
+   * Maximum number of sessions live at one sampled minute in the range, and
+   * its first minute, or `now` when more are live at that moment.
+   */
   peak: { sessions: number; at: number | null };
 }
 
@@ -66,8 +69,39 @@ function levelsSql(bucketing: Bucketing): string {
   `;
 }
 
+/**
+ * Bucket index and number of the sessions live at `now`, which counts
+ * sessions that started after the last whole minute: the minute samples
+ * reach them only at the next minute.
+ */
+function liveNowSql(bucketing: Bucketing): string {
+  return `
+    SELECT ${bucketing.indexSql('$now')} AS bucket, count(*) AS live
+    FROM sessions
+    WHERE started_at <= $now AND coalesce(ended_at, $now + 1) > $now AND ${FILTER_SQL}
+  `;
+}
+
 /** Computes the live session count per bucket and its peak over the range. */
 export async function readConcurrency(
+  connection: DuckDBConnection,
+  query: ReportQuery,
+  bucketing: Bucketing,
+): Promise<Concurrency> {
+  const concurrency = await readMinuteLevels(connection, query, bucketing);
+  if (query.from <= query.now && query.now < query.to) {
+    const [row] = await readRows(connection, liveNowSql(bucketing), queryValues(query));
+    const start = row ? bucketing.startOf(toNumber(row.bucket)) : undefined;
+    const bucket = start === undefined ? undefined : concurrency.buckets.get(start);
+    const live = toNumber(row?.live);
+    if (bucket) bucket.peak = Math.max(bucket.peak, live);
+    if (live > concurrency.peak.sessions) concurrency.peak = { sessions: live, at: query.now };
+  }
+  return concurrency;
+}
+
+/** Computes the live session count per bucket and its peak at the whole minutes of the range. */
+async function readMinuteLevels(
   connection: DuckDBConnection,
   query: ReportQuery,
   bucketing: Bucketing,
