@@ -35,6 +35,23 @@ describe('static routes', () => {
     expect(etag).toMatch(/^"[\w-]+"$/);
     expect(revalidated.status).toBe(304);
     expect(await revalidated.text()).toBe('');
+    expect(revalidated.headers.get('vary')).toBe('Accept-Encoding');
+  });
+
+  it('gzipped sdk script revalidated', async () => {
+    await writeFile(join(filesDir, 'sdk.iife.js'), `window.ProcessSessions = {${' '.repeat(4096)}};`);
+    const gzip = { 'accept-encoding': 'gzip' };
+
+    const first = await collector.app.request('/sdk.js', { headers: gzip });
+    const etag = first.headers.get('etag');
+    const revalidated = await collector.app.request('/sdk.js', {
+      headers: { ...gzip, 'if-none-match': etag! },
+    });
+
+    expect(first.headers.get('content-encoding')).toBe('gzip');
+    expect(first.headers.get('vary')).toBe('Accept-Encoding');
+    expect(revalidated.status).toBe(304);
+    expect(revalidated.headers.get('vary')).toBe('Accept-Encoding');
   });
 
   it('changed sdk script gets new ETag', async () => {

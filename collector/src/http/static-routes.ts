@@ -43,6 +43,8 @@ export function registerStaticRoutes(app: Hono<AppEnv>, files: StaticFiles): voi
 
     c.header('ETag', file.etag);
     c.header('Cache-Control', 'public, max-age=300');
+    // The 200 is gzipped for clients that accept it, so caches must key on the header, also on a 304.
+    c.header('Vary', 'Accept-Encoding');
     if (matchesEtag(c.req.header('if-none-match'), file.etag)) return c.body(null, 304);
     c.header('Content-Type', 'text/javascript; charset=utf-8');
     return c.body(new Uint8Array(file.body), 200);
