@@ -205,7 +205,7 @@ describe('analytics routes', () => {
         headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
         signal: controller.signal,
       });
-      // fetch asks for gzip, yet a compressed stream would hold events back in its buffer.
+      // fetch requests gzip, yet a compressed stream would hold events back in its buffer.
       expect(response.headers.get('content-encoding')).toBeNull();
       const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
       let text = '';

@@ -9,9 +9,9 @@ import { type ConsoleContext, checkFormOrigin, renderPage } from './console-cont
 import { Layout, Notice } from './layout.js';
 
 /**
- * Returns `next` when it is a console path in normal form, so that a link
- * cannot send a signed-in user elsewhere, even by `..` segments; otherwise
- * the role's start page.
+ * Returns `next` when it is a console path in normal form, or else the
+ * role's start page. So a link cannot send a signed-in user out of the
+ * console, not even through `..` segments.
  */
 function landingPath(next: unknown, role: string): string {
   const isConsolePath =

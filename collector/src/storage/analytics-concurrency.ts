@@ -70,9 +70,9 @@ function levelsSql(bucketing: Bucketing): string {
 }
 
 /**
- * Bucket index and number of the sessions live at `now`, which counts
- * sessions that started after the last whole minute: the minute samples
- * reach them only at the next minute.
+ * Returns the SQL of the bucket index of `now` and the number of sessions
+ * live then. It counts sessions that started after the last whole minute,
+ * which the minute samples reach only at the next minute.
  */
 function liveNowSql(bucketing: Bucketing): string {
   return `

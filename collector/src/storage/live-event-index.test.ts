@@ -65,24 +65,24 @@ describe('LiveEventIndex', () => {
     }
   });
 
-  it('ids added after forgetting found through forgotten slots', () => {
+  it('ids found past forgotten slots', () => {
     const index = new LiveEventIndex();
     // Each round fills the tables, forgets most ids and adds new ones, so new
     // ids land in forgotten slots and probe chains run through them.
-    const kept: string[] = [];
+    const keptIds: string[] = [];
     for (let round = 0; round < 20; round += 1) {
       const ids = Array.from({ length: 5_000 }, () => randomUUID());
-      kept.push(ids[0]!);
+      keptIds.push(ids[0]!);
       index.add('kept', ids[0]!);
       for (const id of ids.slice(1)) index.add(`round-${round}`, id);
       if (round > 0) index.forgetSession(`round-${round - 1}`);
     }
 
     expect(index.size).toBe(20 + 4_999);
-    expect(kept.filter((id) => !index.has(id))).toEqual([]);
+    expect(keptIds.filter((id) => !index.has(id))).toEqual([]);
     index.forgetSession('round-19');
     expect(index.size).toBe(20);
-    expect(kept.filter((id) => !index.has(id))).toEqual([]);
+    expect(keptIds.filter((id) => !index.has(id))).toEqual([]);
   });
 
   it('unknown session forget is harmless', () => {
@@ -184,7 +184,7 @@ function craftCollidingIds(blocks: number, random: () => number): string[] {
 }
 
 describe('LiveEventIndex with chosen ids', () => {
-  it('ids colliding without the seed spread over shards and slots', () => {
+  it('crafted ids spread over shards', () => {
     const crafted = craftCollidingIds(15, seededRandom(7));
     const unseededHighs = new Set(crafted.map((id) => unseededHigh(id)));
 

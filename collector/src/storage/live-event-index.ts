@@ -78,9 +78,9 @@ function avalanche(hash: number): number {
  * It keeps a 64-bit fingerprint of each id (63 bits of it vary), not the id
  * string: about 35 bytes per id (measured with 1 million ids), where a Set
  * of the strings took about 94, and the ids of a request die young instead
- * of moving to V8's old space. Two different ids share a fingerprint with a chance of about one in
- * 2^63 / n for an index of n ids, so that one new event in about 10^12 is
- * taken for a duplicate when 10 million ids are held.
+ * of moving to V8's old space. A new id matches one of n held fingerprints
+ * with a chance of n in 2^63. With 10 million ids held, about one new event
+ * in 10^12 is taken for a duplicate.
  *
  * At start-up the ids are read from the stored events of live sessions. The
  * index must also contain the ids of groups not yet loaded. So every id a
@@ -127,7 +127,7 @@ export class LiveEventIndex {
   }
 
   #shardOf(hash: number): Shard {
-    // The top bits pick the shard; the slot index uses the bottom bits.
+    // The top bits pick the shard, and the bottom bits the slot.
     return this.#shards[hash >>> 26]!;
   }
 }
