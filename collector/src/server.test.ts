@@ -239,6 +239,22 @@ describe('startServer request timeout', () => {
     );
   });
 
+  it('client error lines capped per second', async () => {
+    const replies = await Promise.all(
+      Array.from({ length: 25 }, () => sendRaw(server.port, 'GARBAGE\r\n\r\n', 5_000)),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+
+    const logged = logLines.map((line) => JSON.parse(line) as { msg: string; count?: number });
+    const lines = logged.filter((line) => line.msg === 'client error');
+    const summaries = logged.filter((line) => line.msg.startsWith('client errors beyond'));
+    const summed = summaries.reduce((total, line) => total + (line.count ?? 0), 0);
+    expect(replies.filter((reply) => /^HTTP\/1\.1 400 /.test(reply))).toHaveLength(25);
+    expect(lines.length).toBeLessThanOrEqual(20);
+    expect(summaries.length).toBeGreaterThanOrEqual(1);
+    expect(lines.length + summed).toBe(25);
+  });
+
   it('stalled headers get 408', async () => {
     const reply = await sendRaw(server.port, 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n', 5_000);
 

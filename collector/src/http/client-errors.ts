@@ -10,6 +10,13 @@ export interface RequestLimits {
   requestTimeoutMs: number;
 }
 
+/**
+ * Client error lines logged in one second at most. Such errors never reach
+ * the rate limits, so without a cap a client that opens connections and
+ * sends garbage would write one log line each.
+ */
+const MAX_LOG_LINES_PER_SECOND = 10;
+
 /** A socket with the response Node may have started on it, in Node's internal `_httpMessage`. */
 type ClientSocket = Duplex & { _httpMessage?: { headersSent?: boolean } };
 
@@ -18,9 +25,20 @@ type ClientSocket = Duplex & { _httpMessage?: { headersSent?: boolean } };
  * Node raises before or while it reads a request (a timeout, headers too
  * large, bytes that are not HTTP) with the collector's JSON error body, logs
  * one line, and closes the connection. Without a listener Node sends the
- * status line alone. A connection reset by the client gets no reply.
+ * status line alone. A connection reset by the client gets no reply. Past
+ * `MAX_LOG_LINES_PER_SECOND` lines in a second, the errors of that second
+ * are counted and logged as one line when it ends.
  */
 export function createClientErrorListener(logger: Logger, limits: RequestLimits) {
+  let secondStart = 0;
+  let loggedLines = 0;
+  let unloggedErrors = 0;
+  const logUnlogged = () => {
+    const message = `client errors beyond ${MAX_LOG_LINES_PER_SECOND} in a second, not logged one by one`;
+    logger.warn({ count: unloggedErrors }, message);
+    unloggedErrors = 0;
+  };
+
   return (error: NodeJS.ErrnoException, socket: ClientSocket): void => {
     if (error.code === 'ECONNRESET' || !socket.writable) {
       socket.destroy();
@@ -28,7 +46,19 @@ export function createClientErrorListener(logger: Logger, limits: RequestLimits)
     }
 
     const [status, body] = describeClientError(error, limits);
-    logger.warn({ status, code: body.code, cause: error.code }, 'client error');
+    const now = Date.now();
+    if (now - secondStart >= 1000) {
+      secondStart = now;
+      loggedLines = 0;
+    }
+    if (loggedLines < MAX_LOG_LINES_PER_SECOND) {
+      loggedLines += 1;
+      logger.warn({ status, code: body.code, cause: error.code }, 'client error');
+    } else {
+      unloggedErrors += 1;
+      // One timer a second at most, unref'd so that it never keeps the process alive.
+      if (unloggedErrors === 1) setTimeout(logUnlogged, secondStart + 1000 - now).unref();
+    }
     // A response that has started cannot take a second status line.
     if (!socket._httpMessage?.headersSent) {
       const text = JSON.stringify(body);
