@@ -88,6 +88,22 @@ describe('ingest log', () => {
     expect((await readdir(dir)).sort()).toEqual(['000000000008.ndjson', '000000000008.ndjson.rejected']);
   });
 
+  it('open moves repeated event lines aside', async () => {
+    const path = join(dir, '000000000010.ndjson');
+    const group = `${GROUP_LINE_PREFIX}"sessions":[],"audit":[]}`;
+    await writeFile(path, `{"id":"e1"}\n{"id":"e2"}\n${group}\n{"id":"e1"}\n{"id":"e3"}\n${group}\n`);
+
+    const { log, segments } = await IngestLog.open(dir, 0, GROUP_LINE_PREFIX);
+    await log.close();
+
+    expect(segments[0]!.rejectedLines).toBe(1);
+    expect(segments[0]!.groupLines).toEqual([group, group]);
+    expect(await readFile(`${path}.rejected`, 'utf8')).toBe('{"id":"e1"}\n');
+    expect(await readFile(path, 'utf8')).toBe(
+      `{"id":"e1"}\n{"id":"e2"}\n${group}\n{"id":"e3"}\n${group}\n`,
+    );
+  });
+
   it('open rejects lines of invalid UTF-8', async () => {
     const path = join(dir, '000000000009.ndjson');
     const group = `${GROUP_LINE_PREFIX}"sessions":[],"audit":[]}`;
@@ -289,6 +305,20 @@ describe('storage with ingest log', () => {
       `${damagedEvent}\n${wrongType}\n${orphan}\n${damagedGroup}\n`,
     );
     expect(await readdir(ingestLogPath(path))).not.toContain('000000000001.ndjson');
+  });
+
+  it('repeated event line stored once', async () => {
+    await (await openStorage(path)).close();
+    const session = sessionRowFixture({ id: 'session-repeat', eventCount: 1 });
+    const event = eventRowFixture({ id: 'event-repeat', sessionId: session.id });
+    const group = formatGroup([event], { sessions: [session], audit: [] });
+    const eventLine = `${JSON.stringify(event)}\n`;
+    await leaveSegment(1, `${eventLine}${group}`);
+
+    storage = await openStorage(path);
+
+    const stored = await storage.listEvents(session.id);
+    expect(stored.map((row) => row.id)).toEqual(['event-repeat']);
   });
 
   it('event data not JSON moves aside', async () => {

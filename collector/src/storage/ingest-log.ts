@@ -84,7 +84,8 @@ export class IngestLog {
    * by an earlier run that stopped before deleting them, so they are deleted.
    * Each other segment is cut after its last line that starts with
    * `groupLinePrefix`, which removes a group a crash interrupted before its reply.
-   * Lines that are not UTF-8 or fail `isLoadable` move to a `.rejected` file beside the segment,
+   * Lines that are not UTF-8 or fail `isLoadable`, and repeats of an earlier
+   * event line of the segment, move to a `.rejected` file beside the segment,
    * so that one damaged line does not stop the other lines from loading.
    */
   static async open(
@@ -278,13 +279,18 @@ async function readGroupLines(
   const loadable: Buffer[] = [];
   const rejected: Buffer[] = [];
   const groupLines: string[] = [];
+  // Every event line has its own id and receive time, so a repeat of one comes
+  // from damage or tampering, and loading it would store the event twice.
+  const eventLines = new Set<string>();
   // Event lines of the current group wait for its group line, which decides their fate.
   let groupEvents: Buffer[] = [];
   for (const line of splitLines(data.subarray(0, end))) {
     const text = decodeStrict(line);
     const canLoad = text !== undefined && isLoadable(text);
     if (!line.subarray(0, prefixBytes.length).equals(prefixBytes)) {
-      (canLoad ? groupEvents : rejected).push(line);
+      const isRepeat = canLoad && eventLines.has(text);
+      if (canLoad) eventLines.add(text);
+      (canLoad && !isRepeat ? groupEvents : rejected).push(line);
       continue;
     }
     // Without its group line, a group's events would load without their session row,
