@@ -23,6 +23,7 @@ describe('loadConfig', () => {
     expect(config.sessionLimitBehavior).toBe('reject');
     expect(config.maxTabs).toBeNull();
     expect(config.maxIngestErrors).toBe(10_000);
+    expect(config.duckdbReopenEvents).toBe(2_000_000);
   });
 
   it('config reads policy variables', () => {
@@ -57,6 +58,7 @@ describe('loadConfig', () => {
       SWEEP_INTERVAL_MS: '100',
       REQUEST_TIMEOUT_MS: '5000',
       LOG_LEVEL: 'DEBUG',
+      DUCKDB_REOPEN_EVENTS: '0',
     });
 
     expect(config.port).toBe(0);
@@ -68,6 +70,7 @@ describe('loadConfig', () => {
     expect(config.warningMs).toBe(1000);
     expect(config.requestTimeoutMs).toBe(5000);
     expect(config.logLevel).toBe('debug');
+    expect(config.duckdbReopenEvents).toBe(0);
   });
 
   it('config accepts wildcard origin', () => {
@@ -92,6 +95,7 @@ describe('loadConfig', () => {
       [{ MAX_SESSIONS_PER_USER: '0' }, /^MAX_SESSIONS_PER_USER must be an integer from 1 to 1000/],
       [{ MAX_TABS: 'many' }, /^MAX_TABS must be an integer from 1 to 1000/],
       [{ MAX_INGEST_ERRORS: '99' }, /^MAX_INGEST_ERRORS must be an integer from 100 to 1000000, received "99"/],
+      [{ DUCKDB_REOPEN_EVENTS: '-5' }, /^DUCKDB_REOPEN_EVENTS must be an integer from 0 to 1000000000/],
       [{ SESSION_LIMIT_BEHAVIOR: 'deny' }, /^SESSION_LIMIT_BEHAVIOR must be one of reject, terminate_oldest/],
       [
         { ADMIN_TOKEN: 'same-token-0123456789', ANALYST_TOKEN: 'same-token-0123456789' },

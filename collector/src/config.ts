@@ -84,6 +84,13 @@ export interface Config {
    * @default null
    */
   duckdbMemoryLimit: string | null;
+  /**
+   * Events written after which the collector closes DuckDB and opens it
+   * again (writes and reads wait, about 0.1 s), because DuckDB keeps memory
+   * that grows with the data written since it opened until it closes. 0 never
+   * reopens. @default 2000000
+   */
+  duckdbReopenEvents: number;
   /** pino log level. @default "info" */
   logLevel: LogLevel;
 }
@@ -241,6 +248,7 @@ const envSchema = z.object({
       }
       return value;
     }),
+  DUCKDB_REOPEN_EVENTS: wholeNumber('DUCKDB_REOPEN_EVENTS', 2_000_000, 0, 1_000_000_000),
   LOG_LEVEL: z
     .string()
     .optional()
@@ -291,6 +299,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     requestTimeoutMs: parsed.REQUEST_TIMEOUT_MS,
     retentionDays: parsed.RETENTION_DAYS,
     duckdbMemoryLimit: parsed.DUCKDB_MEMORY_LIMIT,
+    duckdbReopenEvents: parsed.DUCKDB_REOPEN_EVENTS,
     logLevel: parsed.LOG_LEVEL,
   };
   if (parsed.ADMIN_TOKEN !== undefined) config.adminToken = parsed.ADMIN_TOKEN;

@@ -28,7 +28,9 @@ async function main(): Promise<void> {
     if (stored.isShared) logger.warn({ path: stored.path }, SHARED_FILE_WARNING);
     adminToken = stored.token;
   }
-  const server = await startServer({ ...config, adminToken }, { logger });
+  // The ingest log contains every acknowledged batch, so exiting loses none of them.
+  const onStorageFailure = () => process.exit(1);
+  const server = await startServer({ ...config, adminToken }, { logger, onStorageFailure });
 
   let isStopping = false;
   const stop = (signal: NodeJS.Signals) => {

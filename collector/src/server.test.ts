@@ -305,3 +305,43 @@ describe('startServer request timeout', () => {
     expect(second).toMatchObject({ state: 'ended', endReason: 'terminated' });
   });
 });
+
+describe('startServer with DUCKDB_REOPEN_EVENTS', () => {
+  it('DuckDB reopened while batches arrive over HTTP, none lost', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'collector-reopen-'));
+    const { logger, lines } = createMemoryLogger();
+    const clock = createClock(T0 + 60_000);
+    const config = testConfig(dir, { DUCKDB_REOPEN_EVENTS: '20' });
+    const server = await startServer(config, { logger, now: clock.now });
+    try {
+      const replies = await Promise.all(
+        Array.from({ length: 6 }, (_, batch) => {
+          const events = Array.from({ length: 10 }, (_, index) =>
+            activity(`event-${batch}-${index}`, clock.now()),
+          );
+          return fetch(`${server.url}/v1/events`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(batchOf(events)),
+          });
+        }),
+      );
+      expect(replies.map((reply) => reply.status)).toEqual([200, 200, 200, 200, 200, 200]);
+      const session = await fetch(`${server.url}/v1/admin/sessions/session-0001`, {
+        headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
+      });
+      expect(session.status).toBe(200);
+
+      await server.close();
+      const reopened = lines.filter((line) => line.includes('reopened DuckDB to free its memory'));
+      expect(reopened.length).toBeGreaterThanOrEqual(1);
+      expect(JSON.parse(reopened[0]!)).toMatchObject({ events: expect.any(Number) });
+      const again = await startServer(testConfig(dir), { logger, now: clock.now });
+      expect(await again.storage.listEvents('session-0001')).toHaveLength(60);
+      await again.close();
+    } finally {
+      await server.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

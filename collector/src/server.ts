@@ -21,6 +21,13 @@ export interface StartServerOptions
   extends Omit<CollectorOptions, 'storage' | 'config' | 'hub' | 'service'> {
   /** Storage to use; by default `startServer` opens `config.databasePath`. */
   storage?: Storage;
+  /**
+   * Called, after a fatal log line, when the storage it opened closed DuckDB
+   * to reopen it and could not open it again, so the collector can no longer
+   * store or read anything. `main.ts` exits with status 1, and the next start
+   * loads every acknowledged batch from the ingest log.
+   */
+  onStorageFailure?: (error: unknown) => void;
 }
 
 /** A listening collector. */
@@ -53,6 +60,13 @@ export async function startServer(
       onLoadError: (error) =>
         logger.error({ err: error }, 'loading the ingest log into DuckDB failed; the next load retries'),
       onSharedFile: (path) => logger.warn({ path }, SHARED_FILE_WARNING),
+      reopenAfterEvents: config.duckdbReopenEvents,
+      onReopen: ({ durationMs, events }) =>
+        logger.info({ durationMs: Math.round(durationMs), events }, 'reopened DuckDB to free its memory'),
+      onReopenError: (error) => {
+        logger.fatal({ err: error }, 'DuckDB could not be opened again after closing it to free memory');
+        options.onStorageFailure?.(error);
+      },
       onLogRecovered: (segments) => {
         for (const segment of segments) {
           if (segment.rejectedLines > 0) {

@@ -1,4 +1,4 @@
-import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import {
   type AuditRow,
   type IngestErrorRow,
@@ -9,6 +9,7 @@ import {
 } from './admin-rows.js';
 import { IngestErrorBuffer } from './ingest-error-buffer.js';
 import { toNumber } from './rows.js';
+import type { SharedConnection } from './shared-connection.js';
 
 /** An audit entry before it has a sequence number. */
 export type AuditInput = Omit<AuditRow, 'seq'>;
@@ -69,14 +70,14 @@ const INSERT_AUDIT_SQL = `
  * the write queue, so the two connections cannot conflict.
  */
 export class AdminStore {
-  readonly #connection: DuckDBConnection;
+  readonly #connection: SharedConnection;
   readonly #ingestErrors: IngestErrorBuffer;
   readonly #beforeAuditRead: () => Promise<void>;
   #lastAuditSeq = 0;
   #lastIngestErrorSeq = 0;
   #tail: Promise<unknown> = Promise.resolve();
 
-  private constructor(connection: DuckDBConnection, options: AdminStoreOptions) {
+  private constructor(connection: SharedConnection, options: AdminStoreOptions) {
     this.#connection = connection;
     this.#beforeAuditRead = options.beforeAuditRead ?? (() => Promise.resolve());
     const keep = options.maxIngestErrors ?? DEFAULT_MAX_INGEST_ERRORS;
@@ -86,9 +87,9 @@ export class AdminStore {
     );
   }
 
-  /** Opens the store's connection on `instance` and reads the latest sequence numbers. */
-  static async open(instance: DuckDBInstance, options: AdminStoreOptions = {}): Promise<AdminStore> {
-    const store = new AdminStore(await instance.connect(), options);
+  /** Creates the store on its connection and reads the latest sequence numbers. */
+  static async open(connection: SharedConnection, options: AdminStoreOptions = {}): Promise<AdminStore> {
+    const store = new AdminStore(connection, options);
     const [row = {}] = await store.#read(`
       SELECT
         (SELECT coalesce(max(seq), 0) FROM audit_log) AS audit,
@@ -130,55 +131,55 @@ export class AdminStore {
     updatedAt: number,
     audit: AuditInput | undefined,
   ): Promise<void> {
-    return this.#transaction(async () => {
+    return this.#transaction(async (connection) => {
       for (const [key, value] of Object.entries(values)) {
-        await this.#connection.run(
+        await connection.run(
           'INSERT OR REPLACE INTO settings VALUES ($key, $value, $updatedAt)',
           { key, value: JSON.stringify(value), updatedAt },
         );
       }
-      if (audit) await this.#insertAudit(audit);
+      if (audit) await this.#insertAudit(connection, audit);
     });
   }
 
   /** Inserts or replaces a policy and records `audit`, in one transaction. */
   savePolicy(policy: PolicyRow, audit: AuditInput): Promise<void> {
-    return this.#transaction(async () => {
-      await this.#connection.run(
+    return this.#transaction(async (connection) => {
+      await connection.run(
         `INSERT OR REPLACE INTO policies
          VALUES ($id, $name, $appId, $userGroup, $overrides, $createdAt, $updatedAt)`,
         { ...policy, overrides: JSON.stringify(policy.overrides) },
       );
-      await this.#insertAudit(audit);
+      await this.#insertAudit(connection, audit);
     });
   }
 
   /** Deletes a policy and records `audit`, in one transaction. */
   deletePolicy(id: string, audit: AuditInput): Promise<void> {
-    return this.#transaction(async () => {
-      await this.#connection.run('DELETE FROM policies WHERE id = $id', { id });
-      await this.#insertAudit(audit);
+    return this.#transaction(async (connection) => {
+      await connection.run('DELETE FROM policies WHERE id = $id', { id });
+      await this.#insertAudit(connection, audit);
     });
   }
 
   /** Maps a user to a group, or removes the mapping when `group` is null, and records `audit`. */
   saveUserGroup(userId: string, group: string | null, audit: AuditInput): Promise<void> {
-    return this.#transaction(async () => {
-      await this.#connection.run('DELETE FROM user_groups WHERE user_id = $userId', { userId });
+    return this.#transaction(async (connection) => {
+      await connection.run('DELETE FROM user_groups WHERE user_id = $userId', { userId });
       if (group !== null) {
-        await this.#connection.run('INSERT INTO user_groups VALUES ($userId, $group, $updatedAt)', {
+        await connection.run('INSERT INTO user_groups VALUES ($userId, $group, $updatedAt)', {
           userId,
           group,
           updatedAt: audit.createdAt,
         });
       }
-      await this.#insertAudit(audit);
+      await this.#insertAudit(connection, audit);
     });
   }
 
   /** Records an audit entry on its own. */
   appendAudit(audit: AuditInput): Promise<void> {
-    return this.#transaction(() => this.#insertAudit(audit));
+    return this.#transaction((connection) => this.#insertAudit(connection, audit));
   }
 
   /** Lists audit entries, newest first. */
@@ -216,16 +217,16 @@ export class AdminStore {
    * transaction, so the table stays bounded.
    */
   #insertIngestErrors(errors: readonly IngestErrorInput[], keep: number): Promise<void> {
-    return this.#transaction(async () => {
+    return this.#transaction(async (connection) => {
       for (const error of errors) {
         this.#lastIngestErrorSeq += 1;
-        await this.#connection.run(
+        await connection.run(
           `INSERT INTO ingest_errors
            VALUES ($seq, $createdAt, $status, $code, $message, $appId, $sessionId, $origin, $requestId)`,
           { ...error, seq: this.#lastIngestErrorSeq },
         );
       }
-      await this.#connection.run('DELETE FROM ingest_errors WHERE seq <= $oldest', {
+      await connection.run('DELETE FROM ingest_errors WHERE seq <= $oldest', {
         oldest: this.#lastIngestErrorSeq - keep,
       });
     });
@@ -251,15 +252,14 @@ export class AdminStore {
     return rows.map((row) => toIngestErrorRow(row));
   }
 
-  /** Writes the buffered ingest errors, waits for running writes, then closes the connection. */
+  /** Writes the buffered ingest errors and waits for running writes; the storage closes the connection. */
   async close(): Promise<void> {
     await this.flushIngestErrors();
     await this.#tail.catch(() => {});
-    this.#connection.closeSync();
   }
 
-  async #insertAudit(audit: AuditInput): Promise<void> {
-    await this.#connection.run(INSERT_AUDIT_SQL, {
+  async #insertAudit(connection: DuckDBConnection, audit: AuditInput): Promise<void> {
+    await connection.run(INSERT_AUDIT_SQL, {
       ...audit,
       seq: this.nextAuditSeq(),
       details: audit.details === null ? null : JSON.stringify(audit.details),
@@ -267,30 +267,31 @@ export class AdminStore {
   }
 
   /** Runs `work` in a transaction, after every earlier call of this store has settled. */
-  #transaction(work: () => Promise<void>): Promise<void> {
-    return this.#serialize(async () => {
-      await this.#connection.run('BEGIN TRANSACTION');
+  #transaction(work: (connection: DuckDBConnection) => Promise<void>): Promise<void> {
+    return this.#serialize(async (connection) => {
+      await connection.run('BEGIN TRANSACTION');
       try {
-        await work();
-        await this.#connection.run('COMMIT');
+        await work(connection);
+        await connection.run('COMMIT');
       } catch (error) {
-        await this.#connection.run('ROLLBACK').catch(() => {});
+        await connection.run('ROLLBACK').catch(() => {});
         throw error;
       }
     });
   }
 
-  /** Runs `work` once every earlier call has settled, because calls share one connection. */
-  #serialize<T>(work: () => Promise<T>): Promise<T> {
-    const result = this.#tail.then(work, work);
+  /** Runs `work` on the connection once every earlier call has settled, because calls share it. */
+  #serialize<T>(work: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
+    const run = () => this.#connection.use(work);
+    const result = this.#tail.then(run, run);
     this.#tail = result.catch(() => {});
     return result;
   }
 
   /** Runs a query after the writes before it, so it never reads inside their transaction. */
   #read(sql: string, values?: Record<string, SqlValue>): Promise<Record<string, unknown>[]> {
-    return this.#serialize(async () => {
-      const reader = await this.#connection.runAndReadAll(sql, values);
+    return this.#serialize(async (connection) => {
+      const reader = await connection.runAndReadAll(sql, values);
       return reader.getRowObjectsJS();
     });
   }

@@ -1,4 +1,4 @@
-import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { type Concurrency, readConcurrency } from './analytics-concurrency.js';
 import {
   type Distribution,
@@ -25,6 +25,7 @@ import {
   type Series,
   type SessionCounts,
 } from './analytics-series.js';
+import type { SharedConnection } from './shared-connection.js';
 
 /**
  * Report queries over the `sessions` table, on a connection of their own, so
@@ -32,31 +33,24 @@ import {
  * returns is a JS number.
  */
 export class AnalyticsStore {
-  readonly #connection: DuckDBConnection;
+  readonly #connection: SharedConnection;
   readonly #sync: () => Promise<void>;
   /** Recent bucketings by range, kind and time zone, because a report needs one several times. */
   readonly #bucketings = new Map<string, Bucketing>();
 
-  private constructor(connection: DuckDBConnection, sync: () => Promise<void>) {
+  /**
+   * Creates the store on its connection. Every query first awaits `sync`,
+   * which resolves once the writes acknowledged so far are in DuckDB.
+   */
+  constructor(connection: SharedConnection, sync: () => Promise<void> = () => Promise.resolve()) {
     this.#connection = connection;
     this.#sync = sync;
-  }
-
-  /**
-   * Opens the store's connection on `instance`. Every query first awaits
-   * `sync`, which resolves once the writes acknowledged so far are in DuckDB.
-   */
-  static async open(
-    instance: DuckDBInstance,
-    sync: () => Promise<void> = () => Promise.resolve(),
-  ): Promise<AnalyticsStore> {
-    return new AnalyticsStore(await instance.connect(), sync);
   }
 
   /** Runs a query once the acknowledged writes are in DuckDB. */
   async #read<T>(query: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
     await this.#sync();
-    return query(this.#connection);
+    return this.#connection.use(query);
   }
 
   /** Lists the start (epoch ms) of every bucket that overlaps the range. */
@@ -122,15 +116,9 @@ export class AnalyticsStore {
 
   /** Lists the ids of the sessions that have not ended. */
   async listLiveIds(): Promise<string[]> {
-    await this.#sync();
-    const reader = await this.#connection.runAndReadAll(
-      'SELECT id FROM sessions WHERE ended_at IS NULL',
+    const reader = await this.#read((connection) =>
+      connection.runAndReadAll('SELECT id FROM sessions WHERE ended_at IS NULL'),
     );
     return reader.getRowObjectsJS().map((row) => String(row.id));
-  }
-
-  /** Closes the connection. */
-  close(): void {
-    this.#connection.closeSync();
   }
 }

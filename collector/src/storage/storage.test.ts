@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MIGRATIONS, openStorage, type Storage } from './index.js';
+import { lockFilePath, MIGRATIONS, openStorage, type Storage } from './index.js';
 import { eventRowFixture, sessionRowFixture } from './test-fixtures.js';
 
 describe('openStorage', () => {
@@ -240,5 +240,35 @@ describe('openStorage', () => {
 
     expect(exitCode).toBe(0);
     expect(output).toContain(`Another collector holds ${resolve(databasePath)}`);
+  });
+
+  it('lock file held by another process rejects open', async () => {
+    // The collector holds this lock while it reopens the database file and DuckDB's own lock is released.
+    const script = `
+      const { DuckDBInstance } = await import('@duckdb/node-api');
+      await DuckDBInstance.create(${JSON.stringify(lockFilePath(databasePath))});
+      console.log('locked');
+      process.stdin.resume();
+    `;
+    await mkdir(dirname(databasePath), { recursive: true });
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    try {
+      await new Promise<void>((resolveLocked, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          if (chunk.toString().includes('locked')) resolveLocked();
+        });
+        child.once('exit', (code) => reject(new Error(`lock holder exited with ${code}`)));
+      });
+
+      await expect(openStorage(databasePath)).rejects.toThrow(
+        `Another collector holds ${resolve(databasePath)}`,
+      );
+    } finally {
+      child.kill();
+    }
+    await new Promise((done) => child.once('exit', done));
+    await (await openStorage(databasePath)).close();
   });
 });

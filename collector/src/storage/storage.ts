@@ -9,6 +9,7 @@ import { runMigrations } from './migrations.js';
 import { isShared, readOrCreateSecret } from '../secret-file.js';
 import { type PurgeCounts, purgeExpiredData } from './retention.js';
 import { type EventRow, type SessionRow, toEventRow, toSessionRow } from './rows.js';
+import { ConnectionGate, SharedConnection } from './shared-connection.js';
 import {
   listLiveSessionIds,
   listRecentEvents,
@@ -80,6 +81,12 @@ export interface Storage {
   purgeBefore(cutoff: number): Promise<PurgeCounts>;
   /** Computes session metrics over sessions that started in [from, to). */
   summarize(from: number, to: number): Promise<AnalyticsSummary>;
+  /**
+   * Loads the ingest log, closes DuckDB and opens it again, while writes and
+   * reads wait. DuckDB keeps memory for the data written since it opened
+   * that only closing frees; `StorageOptions.reopenAfterEvents` calls this.
+   */
+  reopen(): Promise<void>;
   /** Waits for queued writes, then closes the database. */
   close(): Promise<void>;
 }
@@ -109,6 +116,21 @@ export interface StorageOptions extends AdminStoreOptions {
   /** Receives the ingest log segments a crash left, once they are loaded at start-up. */
   onLogRecovered?: (segments: RecoveredLog[]) => void;
   /**
+   * Events written after which DuckDB is closed and opened again, because
+   * DuckDB keeps memory that grows with the data written since it opened
+   * until it closes. 0 never reopens. @default 2000000
+   */
+  reopenAfterEvents?: number;
+  /** Receives each reopen: how long writes and reads waited, and the events written before it. */
+  onReopen?: (reopen: { durationMs: number; events: number }) => void;
+  /**
+   * Receives the error of a reopen that closed DuckDB and could not open it
+   * again. The storage cannot read or write after it; the ingest log keeps
+   * every acknowledged batch for the next start. A reopen whose load of the
+   * ingest log failed left DuckDB open and is tried again 1 s later.
+   */
+  onReopenError?: (error: unknown) => void;
+  /**
    * DuckDB's `memory_limit`, such as `512MB` or `2GiB`. DuckDB keeps table
    * blocks it has read or written cached up to this limit, so resident memory
    * grows with the data until it is reached. @default 80% of physical memory
@@ -119,9 +141,24 @@ export interface StorageOptions extends AdminStoreOptions {
 /** Paths opened by this process, because DuckDB's file lock allows a second open in one process. */
 const openPaths = new Set<string>();
 
+/** Events written before DuckDB reopens, when `StorageOptions.reopenAfterEvents` is not set. */
+export const DEFAULT_REOPEN_AFTER_EVENTS = 2_000_000;
+
+/** Wait after a reopen whose load of the ingest log failed before the next one starts. */
+const REOPEN_RETRY_MS = 1000;
+
 /** Returns the folder of the ingest log of a database file: its path with `.ingest` appended. */
 export function ingestLogPath(databasePath: string): string {
   return `${resolve(databasePath)}.ingest`;
+}
+
+/**
+ * Returns the lock file of a database file: its path with `.lock` appended.
+ * The collector holds it from open to close, and so also while it reopens
+ * the database file, when DuckDB's own lock on that file is released.
+ */
+export function lockFilePath(databasePath: string): string {
+  return `${resolve(databasePath)}.lock`;
 }
 
 /**
@@ -138,9 +175,11 @@ export async function openStorage(
   if (openPaths.has(absolutePath)) throw lockError(absolutePath);
   openPaths.add(absolutePath);
 
+  let lock: DuckDBInstance | undefined;
   let instance: DuckDBInstance | undefined;
   try {
     await mkdir(dirname(absolutePath), { recursive: true });
+    lock = await lockDatabase(absolutePath);
     const erasureKeyPath = join(dirname(absolutePath), ERASURE_KEY_FILE);
     const erasureKeyFile = await readOrCreateSecret(erasureKeyPath, 'erasure key');
     const erasureKey = erasureKeyFile.secret;
@@ -181,13 +220,20 @@ export async function openStorage(
     for (const row of await statements.loadLiveEventIds()) liveEventIds.add(row.sessionId, row.id);
 
     const sync = () => queue.sync();
-    const reader = await instance.connect();
-    const analytics = await AnalyticsStore.open(instance, sync);
-    admin = await AdminStore.open(instance, { ...options, beforeAuditRead: sync });
-    return new DuckDBStorage(absolutePath, instance, {
+    const gate = new ConnectionGate();
+    const reader = new SharedConnection(gate, await instance.connect());
+    const analyticsConnection = new SharedConnection(gate, await instance.connect());
+    const adminConnection = new SharedConnection(gate, await instance.connect());
+    const analytics = new AnalyticsStore(analyticsConnection, sync);
+    admin = await AdminStore.open(adminConnection, { ...options, beforeAuditRead: sync });
+    return new DuckDBStorage(absolutePath, options, {
+      lock,
+      instance,
       writer,
       groupReader,
+      gate,
       reader,
+      shared: [reader, analyticsConnection, adminConnection],
       queue,
       analytics,
       admin,
@@ -195,7 +241,23 @@ export async function openStorage(
     });
   } catch (error) {
     instance?.closeSync();
+    lock?.closeSync();
     openPaths.delete(absolutePath);
+    throw error;
+  }
+}
+
+/**
+ * Opens the lock file of a database file as a DuckDB file of its own, whose
+ * lock DuckDB holds until the process closes it or ends.
+ */
+async function lockDatabase(path: string): Promise<DuckDBInstance> {
+  try {
+    return await DuckDBInstance.create(lockFilePath(path), { threads: '1', memory_limit: '16MB' });
+  } catch (error) {
+    if (error instanceof Error && /could not set lock/i.test(error.message)) {
+      throw lockError(path, error);
+    }
     throw error;
   }
 }
@@ -220,10 +282,17 @@ function lockError(path: string, cause?: Error): Error {
 
 /** The connections and stores of one open database. */
 interface StorageParts {
+  /** The instance on the lock file. */
+  lock: DuckDBInstance;
+  instance: DuckDBInstance;
   writer: DuckDBConnection;
   /** Session reads of write groups. */
   groupReader: DuckDBConnection;
-  reader: DuckDBConnection;
+  /** Lets reads and admin writes run, and pauses them for a reopen. */
+  gate: ConnectionGate;
+  reader: SharedConnection;
+  /** Every connection behind `gate`, `reader` included. */
+  shared: SharedConnection[];
   queue: WriteQueue;
   analytics: AnalyticsStore;
   admin: AdminStore;
@@ -235,28 +304,101 @@ class DuckDBStorage implements Storage {
   readonly path: string;
   readonly analytics: AnalyticsStore;
   readonly admin: AdminStore;
-  readonly #instance: DuckDBInstance;
-  readonly #writer: DuckDBConnection;
-  readonly #groupReader: DuckDBConnection;
-  readonly #reader: DuckDBConnection;
+  readonly #options: StorageOptions;
+  readonly #lock: DuckDBInstance;
+  #instance: DuckDBInstance;
+  #writer: DuckDBConnection;
+  #groupReader: DuckDBConnection;
+  readonly #gate: ConnectionGate;
+  readonly #reader: SharedConnection;
+  readonly #shared: readonly SharedConnection[];
   readonly #queue: WriteQueue;
   readonly #erasureKey: string;
+  readonly #reopenAfterEvents: number;
+  /** Events written since DuckDB opened. */
+  #eventsSinceOpen = 0;
+  #reopening: Promise<void> | undefined;
+  /** `performance.now()` before which no reopen starts, after one failed. */
+  #reopenNotBefore = 0;
+  /** Set once a reopen closed DuckDB and could not open it. */
+  #reopenFailed = false;
   #closing: Promise<void> | undefined;
 
-  constructor(path: string, instance: DuckDBInstance, parts: StorageParts) {
+  constructor(path: string, options: StorageOptions, parts: StorageParts) {
     this.path = path;
     this.analytics = parts.analytics;
     this.admin = parts.admin;
-    this.#instance = instance;
+    this.#options = options;
+    this.#lock = parts.lock;
+    this.#instance = parts.instance;
     this.#writer = parts.writer;
     this.#groupReader = parts.groupReader;
+    this.#gate = parts.gate;
     this.#reader = parts.reader;
+    this.#shared = parts.shared;
     this.#queue = parts.queue;
     this.#erasureKey = parts.erasureKey;
+    this.#reopenAfterEvents = options.reopenAfterEvents ?? DEFAULT_REOPEN_AFTER_EVENTS;
   }
 
   transact<T>(request: WriteRequest<T>): Promise<T> {
-    return this.#queue.transact(request);
+    const result = this.#queue.transact(request);
+    this.#eventsSinceOpen += request.eventIds.length;
+    if (
+      this.#reopenAfterEvents > 0 &&
+      this.#eventsSinceOpen >= this.#reopenAfterEvents &&
+      !this.#reopening &&
+      !this.#closing &&
+      !this.#reopenFailed &&
+      performance.now() >= this.#reopenNotBefore
+    ) {
+      this.reopen().catch((error: unknown) => {
+        this.#reopenNotBefore = performance.now() + REOPEN_RETRY_MS;
+        if (this.#reopenFailed) this.#options.onReopenError?.(error);
+        else this.#options.onLoadError?.(error);
+      });
+    }
+    return result;
+  }
+
+  reopen(): Promise<void> {
+    if (this.#reopenFailed) {
+      return Promise.reject(new Error(`DuckDB could not be opened again after closing ${this.path}`));
+    }
+    this.#reopening ??= this.#reopen().finally(() => {
+      this.#reopening = undefined;
+    });
+    return this.#reopening;
+  }
+
+  async #reopen(): Promise<void> {
+    const started = performance.now();
+    const events = this.#eventsSinceOpen;
+    const resume = await this.#gate.pause();
+    let isClosing = false;
+    try {
+      await this.#queue.reopen(async (statements) => {
+        isClosing = true;
+        await statements.close();
+        for (const connection of this.#shared) connection.closeSync();
+        this.#groupReader.closeSync();
+        this.#writer.closeSync();
+        this.#instance.closeSync();
+        this.#instance = await createInstance(this.path, this.#options.memoryLimit);
+        this.#writer = await this.#instance.connect();
+        this.#groupReader = await this.#instance.connect();
+        for (const connection of this.#shared) connection.replace(await this.#instance.connect());
+        return WriteStatements.create(this.#writer, this.#groupReader);
+      });
+    } catch (error) {
+      // Before the close, only the load of the ingest log failed, and DuckDB is still open.
+      if (isClosing) this.#reopenFailed = true;
+      throw error;
+    } finally {
+      resume();
+    }
+    this.#eventsSinceOpen -= events;
+    this.#options.onReopen?.({ durationMs: performance.now() - started, events });
   }
 
   async getSession(id: string): Promise<SessionRow | undefined> {
@@ -264,7 +406,9 @@ class DuckDBStorage implements Storage {
     if (cached) return cached;
 
     // A session that no group changed since the last load is current in DuckDB, so no sync.
-    const reader = await this.#reader.runAndReadAll('SELECT * FROM sessions WHERE id = $id', { id });
+    const reader = await this.#reader.use((connection) =>
+      connection.runAndReadAll('SELECT * FROM sessions WHERE id = $id', { id }),
+    );
     const rows = reader.getRowObjectsJS();
     return rows[0] ? toSessionRow(rows[0]) : undefined;
   }
@@ -284,17 +428,17 @@ class DuckDBStorage implements Storage {
 
   async listSessions(filter: SessionFilter): Promise<SessionRow[]> {
     await this.#queue.sync();
-    return listSessions(this.#reader, filter);
+    return this.#reader.use((connection) => listSessions(connection, filter));
   }
 
   async listRecentEvents(sessionId: string, limit: number): Promise<EventRow[]> {
     await this.#queue.sync();
-    return listRecentEvents(this.#reader, sessionId, limit);
+    return this.#reader.use((connection) => listRecentEvents(connection, sessionId, limit));
   }
 
   async listLiveSessionIds(): Promise<string[]> {
     await this.#queue.sync();
-    return listLiveSessionIds(this.#reader);
+    return this.#reader.use((connection) => listLiveSessionIds(connection));
   }
 
   async listEvents(sessionId: string): Promise<EventRow[]> {
@@ -322,16 +466,18 @@ class DuckDBStorage implements Storage {
   async exportUser(userId: string): Promise<UserData> {
     await this.admin.flushIngestErrors();
     await this.#queue.sync();
-    // A connection of its own, so that the transaction sees one snapshot.
-    const connection = await this.#instance.connect();
-    try {
-      await connection.run('BEGIN TRANSACTION');
-      const data = await exportUserData(connection, userId);
-      await connection.run('COMMIT');
-      return data;
-    } finally {
-      connection.closeSync();
-    }
+    return this.#gate.run(async () => {
+      // A connection of its own, so that the transaction sees one snapshot.
+      const connection = await this.#instance.connect();
+      try {
+        await connection.run('BEGIN TRANSACTION');
+        const data = await exportUserData(connection, userId);
+        await connection.run('COMMIT');
+        return data;
+      } finally {
+        connection.closeSync();
+      }
+    });
   }
 
   async eraseUser(userId: string, actor: AuditActor, now: number): Promise<ErasureCounts> {
@@ -346,7 +492,7 @@ class DuckDBStorage implements Storage {
 
   async findErasures(userId: string): Promise<AuditRow[]> {
     await this.#queue.sync();
-    return findErasures(this.#reader, userId, this.#erasureKey);
+    return this.#reader.use((connection) => findErasures(connection, userId, this.#erasureKey));
   }
 
   async purgeBefore(cutoff: number): Promise<PurgeCounts> {
@@ -358,7 +504,7 @@ class DuckDBStorage implements Storage {
 
   async summarize(from: number, to: number): Promise<AnalyticsSummary> {
     await this.#queue.sync();
-    return summarizeSessions(this.#reader, from, to);
+    return this.#reader.use((connection) => summarizeSessions(connection, from, to));
   }
 
   close(): Promise<void> {
@@ -367,16 +513,17 @@ class DuckDBStorage implements Storage {
   }
 
   async #close(): Promise<void> {
+    await this.#reopening?.catch(() => {});
     try {
       // A failed last load leaves the log files for the next start; the database closes anyway.
       await this.#queue.close();
     } finally {
       await this.admin.close();
-      this.analytics.close();
-      this.#reader.closeSync();
+      for (const connection of this.#shared) connection.closeSync();
       this.#groupReader.closeSync();
       this.#writer.closeSync();
       this.#instance.closeSync();
+      this.#lock.closeSync();
       openPaths.delete(this.path);
     }
   }
@@ -387,7 +534,7 @@ class DuckDBStorage implements Storage {
     values: Record<string, string | number | null>,
   ): Promise<Record<string, unknown>[]> {
     await this.#queue.sync();
-    const reader = await this.#reader.runAndReadAll(sql, values);
+    const reader = await this.#reader.use((connection) => connection.runAndReadAll(sql, values));
     return reader.getRowObjectsJS();
   }
 }

@@ -75,6 +75,12 @@ export interface ExclusiveResult<T> {
 /** Work that runs alone on the write connection, inside a transaction of its own. */
 export type ExclusiveWork<T> = (connection: DuckDBConnection) => Promise<ExclusiveResult<T>>;
 
+/**
+ * Closes the database of `statements` and returns the write statements of
+ * the database opened in its place.
+ */
+export type ReopenWork = (statements: WriteStatements) => Promise<WriteStatements>;
+
 /** Options of `WriteQueue`. */
 export interface WriteQueueOptions {
   /** Returns the sequence number of a new audit entry. */
@@ -102,7 +108,11 @@ interface PendingExclusive extends Settlers {
   work: ExclusiveWork<unknown>;
 }
 
-type Pending = PendingWrite | PendingExclusive;
+interface PendingReopen extends Settlers {
+  reopen: ReopenWork;
+}
+
+type Pending = PendingWrite | PendingExclusive | PendingReopen;
 
 /** Sessions and audit entries of the groups in one log segment, kept until the segment is loaded. */
 interface SegmentRows {
@@ -126,7 +136,7 @@ interface SegmentRows {
  * neither, whose latest state a load has committed.
  */
 export class WriteQueue {
-  readonly #statements: WriteStatements;
+  #statements: WriteStatements;
   readonly #nextAuditSeq: () => number;
   readonly #pending: Pending[] = [];
   readonly #log: IngestLog;
@@ -222,6 +232,15 @@ export class WriteQueue {
     return this.#enqueue<T>((settlers) => ({ ...settlers, work }));
   }
 
+  /**
+   * Queues `work`, which runs alone between write groups once every logged
+   * group is loaded, and then writes with the statements it returns. The
+   * state in memory stays, because the reopened database contains the same rows.
+   */
+  reopen(work: ReopenWork): Promise<void> {
+    return this.#enqueue<void>((settlers) => ({ ...settlers, reopen: work }));
+  }
+
   /** Returns a copy of the current state of a session, if held in memory. */
   cachedSession(id: string): SessionRow | undefined {
     const row = this.#unloadedSessions.get(id) ?? this.#sessionCache.get(id);
@@ -256,7 +275,10 @@ export class WriteQueue {
     try {
       while (this.#pending.length > 0) {
         const first = this.#pending[0]!;
-        if ('work' in first) {
+        if ('reopen' in first) {
+          this.#pending.shift();
+          await this.#runReopen(first);
+        } else if ('work' in first) {
           this.#pending.shift();
           await this.#runExclusive(first);
         } else {
@@ -288,12 +310,24 @@ export class WriteQueue {
     }
   }
 
-  /** Takes the write requests at the head of the queue, up to the first exclusive work. */
+  async #runReopen(item: PendingReopen): Promise<void> {
+    try {
+      await this.#onConnection(async () => {
+        await this.#load();
+        this.#statements = await item.reopen(this.#statements);
+      });
+      item.resolve(undefined);
+    } catch (error) {
+      item.reject(error);
+    }
+  }
+
+  /** Takes the write requests at the head of the queue, up to the first exclusive work or reopen. */
   #takeGroup(): PendingWrite[] {
     let eventIds = 0;
     let count = 0;
     for (const item of this.#pending) {
-      if ('work' in item) break;
+      if (!('request' in item)) break;
       eventIds += item.request.eventIds.length;
       if (count > 0 && (count >= MAX_GROUP_REQUESTS || eventIds > MAX_GROUP_EVENT_IDS)) break;
       count += 1;
