@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -143,5 +144,46 @@ describe('Storage.reopen', () => {
     await rename(moved, path);
     const next = await open();
     expect(await next.listEvents('session-a')).toHaveLength(40);
+  });
+
+  it('another process opening the file during a reopen delays it', async () => {
+    const storage = await open({ reopenAfterEvents: 0 });
+    await writeEvents(storage, 'session-a', 'event-a', 3);
+    // Between the close and the open of a reopen DuckDB's lock on the file is released, so a
+    // process that keeps trying to open the file, such as the DuckDB CLI, can get in.
+    const script = `
+      const { DuckDBInstance } = await import('@duckdb/node-api');
+      const deadline = Date.now() + 15000;
+      console.log('started');
+      while (Date.now() < deadline) {
+        try {
+          const instance = await DuckDBInstance.create(${JSON.stringify(path)});
+          console.log('opened');
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          instance.closeSync();
+          process.exit(0);
+        } catch {}
+      }
+      process.exit(2);
+    `;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    try {
+      await expect.poll(() => output, { timeout: 10_000 }).toContain('started');
+      for (let reopens = 0; reopens < 200 && !output.includes('opened'); reopens += 1) {
+        await storage.reopen();
+      }
+
+      expect(output).toContain('opened');
+      expect(await exited).toBe(0);
+      await writeEvents(storage, 'session-a', 'event-b', 2);
+      expect(await storage.listEvents('session-a')).toHaveLength(5);
+    } finally {
+      child.kill();
+    }
   });
 });

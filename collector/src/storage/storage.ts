@@ -147,6 +147,15 @@ export const DEFAULT_REOPEN_AFTER_EVENTS = 2_000_000;
 /** Wait after a reopen whose load of the ingest log failed before the next one starts. */
 const REOPEN_RETRY_MS = 1000;
 
+/**
+ * Time a reopen keeps trying to open the database file while another process
+ * holds its lock, which that process could take while the file was closed.
+ * Writes and reads wait meanwhile.
+ */
+const REOPEN_LOCK_WAIT_MS = 5000;
+/** Wait between two attempts of a reopen to open a locked database file. */
+const REOPEN_LOCK_RETRY_MS = 50;
+
 /** Returns the folder of the ingest log of a database file: its path with `.ingest` appended. */
 export function ingestLogPath(databasePath: string): string {
   return `${resolve(databasePath)}.ingest`;
@@ -255,9 +264,7 @@ async function lockDatabase(path: string): Promise<DuckDBInstance> {
   try {
     return await DuckDBInstance.create(lockFilePath(path), { threads: '1', memory_limit: '16MB' });
   } catch (error) {
-    if (error instanceof Error && /could not set lock/i.test(error.message)) {
-      throw lockError(path, error);
-    }
+    if (isLockConflict(error)) throw lockError(path, error);
     throw error;
   }
 }
@@ -266,11 +273,36 @@ async function createInstance(path: string, memoryLimit?: string): Promise<DuckD
   try {
     return await DuckDBInstance.create(path, memoryLimit ? { memory_limit: memoryLimit } : {});
   } catch (error) {
-    if (error instanceof Error && /could not set lock/i.test(error.message)) {
-      throw lockError(path, error);
-    }
+    if (isLockConflict(error)) throw lockError(path, error);
     throw error;
   }
+}
+
+/**
+ * Opens the database file again during a reopen. Another process, such as
+ * the DuckDB CLI, may have opened the file while it was closed, so a lock
+ * conflict is retried for up to `REOPEN_LOCK_WAIT_MS`.
+ */
+async function openAgain(path: string, memoryLimit?: string): Promise<DuckDBInstance> {
+  const deadline = performance.now() + REOPEN_LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      return await DuckDBInstance.create(path, memoryLimit ? { memory_limit: memoryLimit } : {});
+    } catch (error) {
+      if (!isLockConflict(error)) throw error;
+      if (performance.now() >= deadline) {
+        const message =
+          `Another process opened ${path} while the collector closed it to free memory, and ` +
+          `still held it after ${REOPEN_LOCK_WAIT_MS} ms; stop that process, then restart the collector`;
+        throw new Error(message, { cause: error });
+      }
+      await new Promise((resolve) => setTimeout(resolve, REOPEN_LOCK_RETRY_MS));
+    }
+  }
+}
+
+function isLockConflict(error: unknown): error is Error {
+  return error instanceof Error && /could not set lock/i.test(error.message);
 }
 
 function lockError(path: string, cause?: Error): Error {
@@ -384,7 +416,7 @@ class DuckDBStorage implements Storage {
         this.#groupReader.closeSync();
         this.#writer.closeSync();
         this.#instance.closeSync();
-        this.#instance = await createInstance(this.path, this.#options.memoryLimit);
+        this.#instance = await openAgain(this.path, this.#options.memoryLimit);
         this.#writer = await this.#instance.connect();
         this.#groupReader = await this.#instance.connect();
         for (const connection of this.#shared) connection.replace(await this.#instance.connect());
