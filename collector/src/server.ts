@@ -60,6 +60,8 @@ export async function startServer(
       onLoadError: (error) =>
         logger.error({ err: error }, 'loading the ingest log into DuckDB failed; the next load retries'),
       onSharedFile: (path) => logger.warn({ path }, SHARED_FILE_WARNING),
+      onLockFileReplaced: (path) =>
+        logger.warn({ path }, 'replaced a lock file DuckDB could not read, such as one a crash left half written'),
       reopenAfterEvents: config.duckdbReopenEvents,
       onReopen: ({ durationMs, events }) =>
         logger.info({ durationMs: Math.round(durationMs), events }, 'reopened DuckDB to free its memory'),

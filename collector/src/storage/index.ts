@@ -1,5 +1,6 @@
 /** The storage module: the only code that runs SQL. */
-export { DEFAULT_REOPEN_AFTER_EVENTS, ingestLogPath, lockFilePath, openStorage } from './storage.js';
+export { lockFilePath } from './database-lock.js';
+export { DEFAULT_REOPEN_AFTER_EVENTS, ingestLogPath, openStorage } from './storage.js';
 export type { LiveSessionFilter, Storage, StorageOptions } from './storage.js';
 export type { AnalyticsSummary } from './analytics.js';
 export type { AnalyticsStore } from './analytics-store.js';

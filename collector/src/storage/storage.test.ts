@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -270,5 +270,77 @@ describe('openStorage', () => {
     }
     await new Promise((done) => child.once('exit', done));
     await (await openStorage(databasePath)).close();
+  });
+
+  /** Runs `script` as an ES module in a child process and resolves with its output. */
+  async function runChild(script: string): Promise<string> {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    await new Promise((done) => child.once('exit', done));
+    return output;
+  }
+
+  it('damaged lock file replaced at open', async () => {
+    await (await openStorage(databasePath)).close();
+    const lockPath = lockFilePath(databasePath);
+    const whole = await readFile(lockPath);
+    const damaged: Array<[string, Buffer]> = [
+      ['empty', Buffer.alloc(0)],
+      ['zeros', Buffer.alloc(4096)],
+      ['first block only', whole.subarray(0, 4096)],
+    ];
+
+    for (const [name, content] of damaged) {
+      await writeFile(lockPath, content);
+      const replaced: string[] = [];
+      const storage = await openStorage(databasePath, { onLockFileReplaced: (path) => replaced.push(path) });
+      try {
+        expect(replaced, name).toEqual([lockPath]);
+        const probe = await runChild(`
+          const { DuckDBInstance } = await import('@duckdb/node-api');
+          try { await DuckDBInstance.create(${JSON.stringify(lockPath)}); console.log('opened'); }
+          catch (error) { console.log(error.message); }
+        `);
+        expect(probe, name).toMatch(/could not set lock/i);
+      } finally {
+        await storage.close();
+      }
+    }
+    const leftovers = (await readdir(dirname(databasePath))).filter((name) => name.endsWith('.tmp'));
+    expect(leftovers).toEqual([]);
+  });
+
+  it('damaged lock file kept while another process holds the database', async () => {
+    await (await openStorage(databasePath)).close();
+    const lockPath = lockFilePath(databasePath);
+    await writeFile(lockPath, '');
+    const script = `
+      const { DuckDBInstance } = await import('@duckdb/node-api');
+      await DuckDBInstance.create(${JSON.stringify(databasePath)});
+      console.log('locked');
+      process.stdin.resume();
+    `;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    try {
+      await new Promise<void>((resolveLocked, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          if (chunk.toString().includes('locked')) resolveLocked();
+        });
+        child.once('exit', (code) => reject(new Error(`database holder exited with ${code}`)));
+      });
+
+      await expect(openStorage(databasePath)).rejects.toThrow(
+        `Another collector holds ${resolve(databasePath)}`,
+      );
+      expect((await readFile(lockPath)).length).toBe(0);
+    } finally {
+      child.kill();
+    }
+    await new Promise((done) => child.once('exit', done));
   });
 });

@@ -10,6 +10,7 @@ import { isShared, readOrCreateSecret } from '../secret-file.js';
 import { type PurgeCounts, purgeExpiredData } from './retention.js';
 import { type EventRow, type SessionRow, toEventRow, toSessionRow } from './rows.js';
 import { ConnectionGate, SharedConnection } from './shared-connection.js';
+import { isLockConflict, lockDatabase, lockError, openDatabase } from './database-lock.js';
 import {
   listLiveSessionIds,
   listRecentEvents,
@@ -115,6 +116,8 @@ export interface StorageOptions extends AdminStoreOptions {
   onSharedFile?: (path: string) => void;
   /** Receives the ingest log segments a crash left, once they are loaded at start-up. */
   onLogRecovered?: (segments: RecoveredLog[]) => void;
+  /** Receives the path of a damaged lock file that the open replaced (see `lockDatabase`). */
+  onLockFileReplaced?: (path: string) => void;
   /**
    * Events written after which DuckDB is closed and opened again, because
    * DuckDB keeps memory that grows with the data written since it opened
@@ -162,15 +165,6 @@ export function ingestLogPath(databasePath: string): string {
 }
 
 /**
- * Returns the lock file of a database file: its path with `.lock` appended.
- * The collector holds it from open to close, and so also while it reopens
- * the database file, when DuckDB's own lock on that file is released.
- */
-export function lockFilePath(databasePath: string): string {
-  return `${resolve(databasePath)}.lock`;
-}
-
-/**
  * Opens (creating it and its folder when missing) a DuckDB file, applies
  * pending migrations, loads what a crash left in the ingest log and returns
  * the storage. Throws when another process or another storage in this
@@ -188,12 +182,12 @@ export async function openStorage(
   let instance: DuckDBInstance | undefined;
   try {
     await mkdir(dirname(absolutePath), { recursive: true });
-    lock = await lockDatabase(absolutePath);
+    lock = await lockDatabase(absolutePath, options.onLockFileReplaced);
     const erasureKeyPath = join(dirname(absolutePath), ERASURE_KEY_FILE);
     const erasureKeyFile = await readOrCreateSecret(erasureKeyPath, 'erasure key');
     const erasureKey = erasureKeyFile.secret;
     if (erasureKeyFile.isShared) options.onSharedFile?.(erasureKeyPath);
-    instance = await createInstance(absolutePath, options.memoryLimit);
+    instance = await openDatabase(absolutePath, options.memoryLimit);
     if (await isShared(absolutePath)) options.onSharedFile?.(absolutePath);
     const writer = await instance.connect();
     await runMigrations(writer);
@@ -257,28 +251,6 @@ export async function openStorage(
 }
 
 /**
- * Opens the lock file of a database file as a DuckDB file of its own, whose
- * lock DuckDB holds until the process closes it or ends.
- */
-async function lockDatabase(path: string): Promise<DuckDBInstance> {
-  try {
-    return await DuckDBInstance.create(lockFilePath(path), { threads: '1', memory_limit: '16MB' });
-  } catch (error) {
-    if (isLockConflict(error)) throw lockError(path, error);
-    throw error;
-  }
-}
-
-async function createInstance(path: string, memoryLimit?: string): Promise<DuckDBInstance> {
-  try {
-    return await DuckDBInstance.create(path, memoryLimit ? { memory_limit: memoryLimit } : {});
-  } catch (error) {
-    if (isLockConflict(error)) throw lockError(path, error);
-    throw error;
-  }
-}
-
-/**
  * Opens the database file again during a reopen. Another process, such as
  * the DuckDB CLI, may have opened the file while it was closed, so a lock
  * conflict is retried for up to `REOPEN_LOCK_WAIT_MS`.
@@ -299,17 +271,6 @@ async function openAgain(path: string, memoryLimit?: string): Promise<DuckDBInst
       await new Promise((resolve) => setTimeout(resolve, REOPEN_LOCK_RETRY_MS));
     }
   }
-}
-
-function isLockConflict(error: unknown): error is Error {
-  return error instanceof Error && /could not set lock/i.test(error.message);
-}
-
-function lockError(path: string, cause?: Error): Error {
-  return new Error(
-    `Another collector holds ${path}; stop it or set DATABASE_PATH to another file`,
-    cause ? { cause } : undefined,
-  );
 }
 
 /** The connections and stores of one open database. */
