@@ -35,6 +35,13 @@ export async function lockDatabase(
   // replaces the lock file at the same time.
   const database = await openDatabase(path);
   try {
+    // A collector that held the database file before may have replaced it.
+    try {
+      return await openLockFile(path);
+    } catch (error) {
+      if (!isDamagedFile(error)) throw error;
+    }
+
     const lockPath = lockFilePath(path);
     const replacement = `${lockPath}.${process.pid}.tmp`;
     await rm(replacement, { force: true });
