@@ -128,9 +128,11 @@ export interface StorageOptions extends AdminStoreOptions {
   onReopen?: (reopen: { durationMs: number; events: number }) => void;
   /**
    * Receives the error of a reopen that closed DuckDB and could not open it
-   * again. The storage cannot read or write after it; the ingest log keeps
-   * every acknowledged batch for the next start. A reopen whose load of the
-   * ingest log failed left DuckDB open and is tried again 1 s later.
+   * again. Reads and loads fail after it, and so does `close`. Writes to
+   * sessions held in memory are still appended to the ingest log and
+   * acknowledged, until `StorageBacklogError` stops them, and the next start
+   * loads them. A reopen whose load of the ingest log failed left DuckDB open
+   * and is tried again 1 s later.
    */
   onReopenError?: (error: unknown) => void;
   /**
