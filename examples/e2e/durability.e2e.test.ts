@@ -48,6 +48,46 @@ async function sendUntilAborted(url: string, sessionIds: string[], signal: Abort
   }
 }
 
+/**
+ * Kills a collector with SIGKILL under load `RUNS` times, restarts it once
+ * and returns the acknowledged event ids, those missing from the database
+ * and the output of every process.
+ */
+async function killUnderLoad(dataDir: string, extraEnv: Record<string, string>) {
+  const databasePath = join(dataDir, 'process-sessions.duckdb');
+  const env = { DATABASE_PATH: databasePath, ADMIN_TOKEN: randomUUID(), ...extraEnv };
+  const sessionIds = Array.from({ length: SESSIONS }, () => randomUUID());
+  const acked: string[] = [];
+  let output = '';
+
+  for (let run = 0; run < RUNS; run += 1) {
+    const collector = await startCollectorProcess(env);
+    const load = new AbortController();
+    const senders = Array.from({ length: SENDERS }, () =>
+      sendUntilAborted(collector.url, sessionIds, load.signal, acked),
+    );
+    await new Promise((resolve) => setTimeout(resolve, LOAD_BEFORE_KILL_MS));
+
+    await collector.stop('SIGKILL');
+    load.abort();
+    await Promise.all(senders);
+    output += collector.output();
+  }
+
+  // A restart must recover everything from the write-ahead log.
+  const restarted = await startCollectorProcess(env);
+  expect(await restarted.stop('SIGTERM')).toBe(0);
+  output += restarted.output();
+  const storage = await openStorage(databasePath);
+  const stored = new Set<string>();
+  for (const sessionId of sessionIds) {
+    for (const row of await storage.listEvents(sessionId)) stored.add(row.id);
+  }
+  await storage.close();
+
+  return { acked, lost: acked.filter((id) => !stored.has(id)), output };
+}
+
 describe('collector killed with SIGKILL under load', () => {
   let dataDir: string;
 
@@ -60,35 +100,18 @@ describe('collector killed with SIGKILL under load', () => {
   });
 
   it('loses no acknowledged event over 5 runs', { timeout: 180_000 }, async () => {
-    const databasePath = join(dataDir, 'process-sessions.duckdb');
-    const env = { DATABASE_PATH: databasePath, ADMIN_TOKEN: randomUUID() };
-    const sessionIds = Array.from({ length: SESSIONS }, () => randomUUID());
-    const acked: string[] = [];
+    const { acked, lost } = await killUnderLoad(dataDir, {});
 
-    for (let run = 0; run < RUNS; run += 1) {
-      const collector = await startCollectorProcess(env);
-      const load = new AbortController();
-      const senders = Array.from({ length: SENDERS }, () =>
-        sendUntilAborted(collector.url, sessionIds, load.signal, acked),
-      );
-      await new Promise((resolve) => setTimeout(resolve, LOAD_BEFORE_KILL_MS));
+    expect(acked.length).toBeGreaterThan(RUNS * EVENTS_PER_BATCH);
+    expect(lost).toEqual([]);
+  });
 
-      await collector.stop('SIGKILL');
-      load.abort();
-      await Promise.all(senders);
-    }
+  it('loses no acknowledged event with constant reopens', { timeout: 180_000 }, async () => {
+    // DuckDB is closed and opened again after every 20 events, so most kills land in or near a reopen.
+    const env = { DUCKDB_REOPEN_EVENTS: '20', LOG_LEVEL: 'info' };
+    const { acked, lost, output } = await killUnderLoad(dataDir, env);
 
-    // A restart must recover everything from the write-ahead log.
-    const restarted = await startCollectorProcess(env);
-    expect(await restarted.stop('SIGTERM')).toBe(0);
-    const storage = await openStorage(databasePath);
-    const stored = new Set<string>();
-    for (const sessionId of sessionIds) {
-      for (const row of await storage.listEvents(sessionId)) stored.add(row.id);
-    }
-    await storage.close();
-
-    const lost = acked.filter((id) => !stored.has(id));
+    expect(output).toContain('reopened DuckDB to free its memory');
     expect(acked.length).toBeGreaterThan(RUNS * EVENTS_PER_BATCH);
     expect(lost).toEqual([]);
   });
