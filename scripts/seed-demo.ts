@@ -16,6 +16,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { runMigrations } from '../collector/src/storage/migrations.js';
+import { canonicalPath, lockDatabase } from '../collector/src/storage/database-lock.js';
 import { ENGAGED_GAP_MAX_MS } from '../collector/src/session-rules.js';
 
 const MINUTE_MS = 60_000;
@@ -297,7 +298,15 @@ export async function seedDemo(options: SeedOptions): Promise<SeedProgress> {
   const started = Date.now();
 
   await mkdir(dirname(resolve(o.databasePath)), { recursive: true });
-  const instance = await DuckDBInstance.create(resolve(o.databasePath));
+  // Takes the collector's lock file, because a running collector releases DuckDB's lock while it reopens the file.
+  const lock = await lockDatabase(await canonicalPath(o.databasePath));
+  let instance: DuckDBInstance;
+  try {
+    instance = await DuckDBInstance.create(resolve(o.databasePath));
+  } catch (error) {
+    lock.closeSync();
+    throw error;
+  }
   const connection = await instance.connect();
   try {
     await runMigrations(connection);
@@ -323,6 +332,7 @@ export async function seedDemo(options: SeedOptions): Promise<SeedProgress> {
   } finally {
     connection.closeSync();
     instance.closeSync();
+    lock.closeSync();
   }
 }
 
@@ -391,7 +401,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     const { message, code } = error as NodeJS.ErrnoException;
     const hint = code?.startsWith('ERR_PARSE_ARGS')
       ? `\n${USAGE}`
-      : /lock on file/.test(message)
+      : /lock on file|Another collector holds/.test(message)
         ? '\nStop the collector that has the file open, then retry.'
         : '';
     process.stderr.write(`\nseed-demo failed: ${message}${hint}\n`);

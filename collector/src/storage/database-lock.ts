@@ -1,5 +1,5 @@
-import { rename, rm } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { realpath, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 
 /** DuckDB settings of the instance on a lock file, which never holds data. */
@@ -12,6 +12,20 @@ const LOCK_INSTANCE_CONFIG = { threads: '1', memory_limit: '16MB' };
  */
 export function lockFilePath(databasePath: string): string {
   return `${resolve(databasePath)}.lock`;
+}
+
+/**
+ * Returns the absolute path of a database file with symbolic links resolved,
+ * also when the file does not exist yet, so that every path of one file
+ * names one lock file. NOTE: two hard links to one file still name two.
+ */
+export async function canonicalPath(path: string): Promise<string> {
+  const absolute = resolve(path);
+  try {
+    return await realpath(absolute);
+  } catch {
+    return join(await realpath(dirname(absolute)), basename(absolute));
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -270,6 +270,38 @@ describe('openStorage', () => {
     }
     await new Promise((done) => child.once('exit', done));
     await (await openStorage(databasePath)).close();
+  });
+
+  it('lock taken through symbolic link', async () => {
+    // A link to the database file has a lock path of its own unless the link is resolved.
+    await (await openStorage(databasePath)).close();
+    const linkedPath = join(dir, 'other', 'collector.duckdb');
+    await mkdir(dirname(linkedPath));
+    await symlink(databasePath, linkedPath);
+    const script = `
+      const { DuckDBInstance } = await import('@duckdb/node-api');
+      await DuckDBInstance.create(${JSON.stringify(lockFilePath(databasePath))});
+      console.log('locked');
+      process.stdin.resume();
+    `;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    try {
+      await new Promise<void>((resolveLocked, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          if (chunk.toString().includes('locked')) resolveLocked();
+        });
+        child.once('exit', (code) => reject(new Error(`lock holder exited with ${code}`)));
+      });
+
+      await expect(openStorage(linkedPath)).rejects.toThrow(
+        `Another collector holds ${resolve(databasePath)}`,
+      );
+    } finally {
+      child.kill();
+    }
+    await new Promise((done) => child.once('exit', done));
   });
 
   /** Runs `script` as an ES module in a child process and resolves with its output. */

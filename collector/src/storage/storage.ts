@@ -10,7 +10,13 @@ import { isShared, readOrCreateSecret } from '../secret-file.js';
 import { type PurgeCounts, purgeExpiredData } from './retention.js';
 import { type EventRow, type SessionRow, toEventRow, toSessionRow } from './rows.js';
 import { ConnectionGate, SharedConnection } from './shared-connection.js';
-import { isLockConflict, lockDatabase, lockError, openDatabase } from './database-lock.js';
+import {
+  canonicalPath,
+  isLockConflict,
+  lockDatabase,
+  lockError,
+  openDatabase,
+} from './database-lock.js';
 import {
   listLiveSessionIds,
   listRecentEvents,
@@ -184,7 +190,8 @@ export async function openStorage(
   let instance: DuckDBInstance | undefined;
   try {
     await mkdir(dirname(absolutePath), { recursive: true });
-    lock = await lockDatabase(absolutePath, options.onLockFileReplaced);
+    // Through a symbolic link the path differs, but the lock file must not.
+    lock = await lockDatabase(await canonicalPath(absolutePath), options.onLockFileReplaced);
     const erasureKeyPath = join(dirname(absolutePath), ERASURE_KEY_FILE);
     const erasureKeyFile = await readOrCreateSecret(erasureKeyPath, 'erasure key');
     const erasureKey = erasureKeyFile.secret;
