@@ -12,8 +12,12 @@ interface ChildResult {
   stderr: string;
 }
 
-/** Runs main.ts; once `readyText` appears on stdout, sends SIGTERM. Always ends within 20 s. */
-function runMain(env: NodeJS.ProcessEnv, readyText?: string): Promise<ChildResult> {
+/** Runs main.ts; once `readyText` appears on stdout, sends `signals` at once. Always ends within 20 s. */
+function runMain(
+  env: NodeJS.ProcessEnv,
+  readyText?: string,
+  signals: NodeJS.Signals[] = ['SIGTERM'],
+): Promise<ChildResult> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', mainPath], {
       env: { ...process.env, ...env },
@@ -25,10 +29,10 @@ function runMain(env: NodeJS.ProcessEnv, readyText?: string): Promise<ChildResul
 
     child.stdout.on('data', (chunk: Buffer) => {
       result.stdout += chunk.toString();
-      // One signal only: a second one makes main.ts exit at once with code 1.
+      // A signal more than 1 s after the first makes main.ts exit at once with code 1.
       if (readyText && !isSignalled && result.stdout.includes(readyText)) {
         isSignalled = true;
-        child.kill('SIGTERM');
+        for (const signal of signals) child.kill(signal);
       }
     });
     child.stderr.on('data', (chunk: Buffer) => (result.stderr += chunk.toString()));
@@ -49,6 +53,18 @@ describe('main', () => {
 
   afterEach(async () => {
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it('Ctrl-C under npm start stops cleanly', async () => {
+    const databasePath = join(dir, 'db', 'collector.duckdb');
+    const env = { PORT: '0', DATABASE_PATH: databasePath, LOG_LEVEL: 'info' };
+
+    // The terminal signals node, and npm forwards the same SIGINT.
+    const result = await runMain(env, 'collector listening', ['SIGINT', 'SIGINT']);
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('collector stopped');
+    expect(result.stdout).not.toContain('second signal');
   });
 
   it('main stops cleanly on SIGTERM', async () => {

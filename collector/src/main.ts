@@ -5,6 +5,9 @@ import { limitHeapGrowth } from './heap-growth.js';
 import { SHARED_FILE_WARNING } from './secret-file.js';
 import { startServer } from './server.js';
 
+/** Time after a stop signal within which another signal counts as the same one, in ms. */
+const REPEATED_SIGNAL_MS = 1000;
+
 /** Starts the collector from environment variables and stops it on SIGTERM or SIGINT. */
 async function main(): Promise<void> {
   limitHeapGrowth();
@@ -32,13 +35,15 @@ async function main(): Promise<void> {
   const onStorageFailure = () => process.exit(1);
   const server = await startServer({ ...config, adminToken }, { logger, onStorageFailure });
 
-  let isStopping = false;
+  let stoppingSince: number | undefined;
   const stop = (signal: NodeJS.Signals) => {
-    if (isStopping) {
+    if (stoppingSince !== undefined) {
+      // Ctrl-C under `npm start` reaches node twice: from the terminal's process group and from npm.
+      if (performance.now() - stoppingSince < REPEATED_SIGNAL_MS) return;
       logger.warn({ signal }, 'second signal, exiting without a clean shutdown');
       process.exit(1);
     }
-    isStopping = true;
+    stoppingSince = performance.now();
     logger.info({ signal }, 'collector stopping');
     server.close().then(
       () => {
