@@ -19,7 +19,9 @@ describe('API tokens', () => {
 
   it('bad API_TOKENS entry named', () => {
     const cases: Array<[string, RegExp]> = [
-      ['ops', /^API_TOKENS entry 1 \(ops\) must have role admin or analyst, received ""/],
+      ['ops', /^API_TOKENS entry 1 must be name:role:token, with role admin or analyst$/],
+      ['ops:', /^API_TOKENS entry 1 must be name:role:token/],
+      ['ops::ops-token-0123456789', /^API_TOKENS entry 1 \(ops\) must have role admin or analyst, received ""$/],
       ['ops:root:ops-token-0123456789', /^API_TOKENS entry 1 \(ops\) must have role/],
       ['ok:admin:ok-token-0123456789,bad name:admin:x', /^API_TOKENS entry 2 must start with a name/],
       ['ops:admin:short', /^API_TOKENS entry 1 \(ops\) token must be at least 16 characters/],
@@ -29,6 +31,10 @@ describe('API tokens', () => {
       expect(() => parseApiTokens(raw), raw).toThrow(message);
     }
     expect(() => parseApiTokens('ops:admin:secret-but-short')).not.toThrow(/secret/);
+    expect(() => parseApiTokens('S3cretValue-0123456789')).toThrow(/^API_TOKENS entry 1 must be name:role:token/);
+    expect(() => parseApiTokens('ops:S3cretValue-0123456789:x')).toThrow(
+      /^API_TOKENS entry 1 \(ops\) must have role admin or analyst$/,
+    );
   });
 
   it('repeated name or value rejected', () => {

@@ -39,15 +39,22 @@ export function parseApiTokens(raw: string | undefined): ApiToken[] {
   const entries = raw.split(',').map((entry) => entry.trim());
   entries.forEach((entry, index) => {
     const where = `API_TOKENS entry ${index + 1}`;
-    const [name = '', role = '', ...rest] = entry.split(':');
+    const parts = entry.split(':');
+    const [name = '', role = '', ...rest] = parts;
     const token = rest.join(':');
+    if (parts.length < 3) {
+      // Without its colons the entry may be a bare token, which an error must not print.
+      throw new Error(`${where} must be name:role:token, with role admin or analyst`);
+    }
     if (!NAME_PATTERN.test(name)) {
       throw new Error(
         `${where} must start with a name of 1 to 64 characters of A-Z, a-z, 0-9, ".", "_" or "-" followed by ":role:token"`,
       );
     }
     if (!(ROLES as readonly string[]).includes(role)) {
-      throw new Error(`${where} (${name}) must have role admin or analyst, received "${role}"`);
+      // A value of 16 characters or more may be a token written in the role's place.
+      const received = role.length < 16 ? `, received "${role}"` : '';
+      throw new Error(`${where} (${name}) must have role admin or analyst${received}`);
     }
     const problem = checkToken(`${where} (${name}) token`, token);
     if (problem) throw new Error(problem);
