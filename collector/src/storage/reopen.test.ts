@@ -117,6 +117,19 @@ describe('Storage.reopen', () => {
     expect(stored).toBe(400);
   });
 
+  it('resent events not counted toward reopen', async () => {
+    const reopens: Array<{ durationMs: number; events: number }> = [];
+    const storage = await open({ reopenAfterEvents: 30, onReopen: (reopen) => reopens.push(reopen) });
+
+    for (let resend = 0; resend < 5; resend += 1) await writeEvents(storage, 'session-a', 'event-a', 20);
+    await storage.listEvents('session-a');
+    expect(reopens).toEqual([]);
+
+    await writeEvents(storage, 'session-a', 'event-b', 20);
+    await expect.poll(() => reopens.length).toBe(1);
+    expect(reopens[0]!.events).toBe(40);
+  });
+
   it('no reopen with reopenAfterEvents 0', async () => {
     const reopens: unknown[] = [];
     const storage = await open({ reopenAfterEvents: 0, onReopen: (reopen) => reopens.push(reopen) });

@@ -212,7 +212,10 @@ export async function openStorage(
     const liveEventIds = new LiveEventIndex();
     // Opened after recovery, because it numbers audit entries after the last stored one.
     let admin: AdminStore | undefined;
+    // Set once the storage exists, which is after recovery; recovery logs no group.
+    let onEventsLogged: ((count: number) => void) | undefined;
     const queue = new WriteQueue(statements, {
+      onEventsLogged: (count) => onEventsLogged?.(count),
       nextAuditSeq: () => {
         if (!admin) throw new Error('audit entry requested before storage finished opening');
         return admin.nextAuditSeq();
@@ -238,7 +241,7 @@ export async function openStorage(
     const adminConnection = new SharedConnection(gate, await instance.connect());
     const analytics = new AnalyticsStore(analyticsConnection, sync);
     admin = await AdminStore.open(adminConnection, { ...options, beforeAuditRead: sync });
-    return new DuckDBStorage(absolutePath, options, {
+    const storage = new DuckDBStorage(absolutePath, options, {
       lock,
       instance,
       writer,
@@ -251,6 +254,8 @@ export async function openStorage(
       admin,
       erasureKey,
     });
+    onEventsLogged = (count) => storage.countWrittenEvents(count);
+    return storage;
   } catch (error) {
     instance?.closeSync();
     lock?.closeSync();
@@ -344,8 +349,12 @@ class DuckDBStorage implements Storage {
   }
 
   transact<T>(request: WriteRequest<T>): Promise<T> {
-    const result = this.#queue.transact(request);
-    this.#eventsSinceOpen += request.eventIds.length;
+    return this.#queue.transact(request);
+  }
+
+  /** Adds events the write queue logged to the count since DuckDB opened, and starts a reopen once it is reached. */
+  countWrittenEvents(count: number): void {
+    this.#eventsSinceOpen += count;
     if (
       this.#reopenAfterEvents > 0 &&
       this.#eventsSinceOpen >= this.#reopenAfterEvents &&
@@ -360,7 +369,6 @@ class DuckDBStorage implements Storage {
         else this.#options.onLoadError?.(error);
       });
     }
-    return result;
   }
 
   reopen(): Promise<void> {

@@ -91,6 +91,8 @@ export interface WriteQueueOptions {
   liveEventIds: LiveEventIndex;
   /** Receives an error of a background load, which the next load retries. */
   onLoadError?: (error: unknown) => void;
+  /** Receives the number of new events of each group once it is in the log. */
+  onEventsLogged?: (count: number) => void;
   /** Closed segments waiting for a load at which writes are rejected. @default 20 */
   maxUnloadedSegments?: number;
 }
@@ -142,6 +144,7 @@ export class WriteQueue {
   readonly #log: IngestLog;
   readonly #liveEventIds: LiveEventIndex;
   readonly #onLoadError: (error: unknown) => void;
+  readonly #onEventsLogged: (count: number) => void;
   readonly #maxUnloadedSegments: number;
   readonly #sessionCache = new BoundedCache<string, SessionRow>(10_000);
   readonly #erasedSessionIds = new BoundedCache<string, true>(MAX_ERASED_SESSION_IDS);
@@ -168,6 +171,7 @@ export class WriteQueue {
     this.#log = options.log;
     this.#liveEventIds = options.liveEventIds;
     this.#onLoadError = options.onLoadError ?? (() => {});
+    this.#onEventsLogged = options.onEventsLogged ?? (() => {});
     this.#maxUnloadedSegments = options.maxUnloadedSegments ?? MAX_UNLOADED_SEGMENTS;
   }
 
@@ -356,6 +360,7 @@ export class WriteQueue {
       return;
     }
 
+    if (state.events.size > 0) this.#onEventsLogged(state.events.size);
     group.forEach((item, index) => {
       const outcome = outcomes[index]!;
       if (outcome.isOk) item.resolve(outcome.value);
