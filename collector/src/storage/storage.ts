@@ -352,7 +352,10 @@ class DuckDBStorage implements Storage {
     return this.#queue.transact(request);
   }
 
-  /** Adds events the write queue logged to the count since DuckDB opened, and starts a reopen once it is reached. */
+  /**
+   * Adds events the write queue logged to the count since DuckDB opened, and
+   * starts a reopen once the count reaches `reopenAfterEvents`.
+   */
   countWrittenEvents(count: number): void {
     this.#eventsSinceOpen += count;
     if (
