@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConnectionGate } from './shared-connection.js';
 
-/** A task that runs until `finish` is called, recording when it started. */
+/** Creates a task that runs until `finish` is called and records when it starts and ends. */
 function heldTask(log: string[], name: string): { run: () => Promise<string>; finish: () => void } {
   let finish!: () => void;
   const done = new Promise<void>((resolve) => {

@@ -242,8 +242,11 @@ describe('openStorage', () => {
     expect(output).toContain(`Another collector holds ${resolve(databasePath)}`);
   });
 
-  it('lock file held by another process rejects open', async () => {
-    // The collector holds this lock while it reopens the database file and DuckDB's own lock is released.
+  /**
+   * Runs a child process that keeps the lock file of the database open, runs
+   * `check` while it does, then ends the child.
+   */
+  async function whileLockFileHeld(check: () => Promise<void>): Promise<void> {
     const script = `
       const { DuckDBInstance } = await import('@duckdb/node-api');
       await DuckDBInstance.create(${JSON.stringify(lockFilePath(databasePath))});
@@ -254,6 +257,7 @@ describe('openStorage', () => {
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
       stdio: ['pipe', 'pipe', 'inherit'],
     });
+    const exited = new Promise((done) => child.once('exit', done));
     try {
       await new Promise<void>((resolveLocked, reject) => {
         child.stdout.on('data', (chunk: Buffer) => {
@@ -261,14 +265,20 @@ describe('openStorage', () => {
         });
         child.once('exit', (code) => reject(new Error(`lock holder exited with ${code}`)));
       });
+      await check();
+    } finally {
+      child.kill();
+      await exited;
+    }
+  }
 
+  it('lock file held by another process rejects open', async () => {
+    // The collector holds this lock while it reopens the database file and DuckDB's own lock is released.
+    await whileLockFileHeld(async () => {
       await expect(openStorage(databasePath)).rejects.toThrow(
         `Another collector holds ${resolve(databasePath)}`,
       );
-    } finally {
-      child.kill();
-    }
-    await new Promise((done) => child.once('exit', done));
+    });
     await (await openStorage(databasePath)).close();
   });
 
@@ -278,30 +288,12 @@ describe('openStorage', () => {
     const linkedPath = join(dir, 'other', 'collector.duckdb');
     await mkdir(dirname(linkedPath));
     await symlink(databasePath, linkedPath);
-    const script = `
-      const { DuckDBInstance } = await import('@duckdb/node-api');
-      await DuckDBInstance.create(${JSON.stringify(lockFilePath(databasePath))});
-      console.log('locked');
-      process.stdin.resume();
-    `;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
-    try {
-      await new Promise<void>((resolveLocked, reject) => {
-        child.stdout.on('data', (chunk: Buffer) => {
-          if (chunk.toString().includes('locked')) resolveLocked();
-        });
-        child.once('exit', (code) => reject(new Error(`lock holder exited with ${code}`)));
-      });
 
+    await whileLockFileHeld(async () => {
       await expect(openStorage(linkedPath)).rejects.toThrow(
         `Another collector holds ${resolve(databasePath)}`,
       );
-    } finally {
-      child.kill();
-    }
-    await new Promise((done) => child.once('exit', done));
+    });
   });
 
   /** Runs `script` as an ES module in a child process and resolves with its output. */
