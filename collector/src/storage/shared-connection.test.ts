@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConnectionGate } from './shared-connection.js';
 
 /** Creates a task that runs until `finish` is called and records when it starts and ends. */
-function heldTask(log: string[], name: string): { run: () => Promise<string>; finish: () => void } {
+function blockingTask(log: string[], name: string): { run: () => Promise<string>; finish: () => void } {
   let finish!: () => void;
   const done = new Promise<void>((resolve) => {
     finish = resolve;
@@ -19,11 +19,11 @@ function heldTask(log: string[], name: string): { run: () => Promise<string>; fi
 }
 
 describe('ConnectionGate', () => {
-  it('pause waits for running tasks and holds new ones until resumed', async () => {
+  it('pause waits, then delays new tasks', async () => {
     const gate = new ConnectionGate();
     const log: string[] = [];
-    const running = heldTask(log, 'running');
-    const held = heldTask(log, 'held');
+    const running = blockingTask(log, 'running');
+    const blocked = blockingTask(log, 'blocked');
 
     const first = gate.run(running.run);
     const paused = gate.pause().then((resume) => {
@@ -31,7 +31,7 @@ describe('ConnectionGate', () => {
       return resume;
     });
     await Promise.resolve();
-    const second = gate.run(held.run);
+    const second = gate.run(blocked.run);
     await new Promise((resolve) => setImmediate(resolve));
     expect(log).toEqual(['running started']);
 
@@ -41,9 +41,9 @@ describe('ConnectionGate', () => {
     expect(log).toEqual(['running started', 'running finished', 'paused']);
 
     resume();
-    held.finish();
-    expect(await Promise.all([first, second])).toEqual(['running', 'held']);
-    expect(log.slice(3)).toEqual(['held started', 'held finished']);
+    blocked.finish();
+    expect(await Promise.all([first, second])).toEqual(['running', 'blocked']);
+    expect(log.slice(3)).toEqual(['blocked started', 'blocked finished']);
   });
 
   it('pause with no running task resolves at once', async () => {
