@@ -1,6 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { seedDemo } from './seed-demo.js';
@@ -31,5 +33,25 @@ describe('seedDemo', () => {
     expect(sessions).toBe(result.sessions);
     expect(events).toBe(result.events);
     expect(events).toBeGreaterThan(1000);
+  });
+
+  it('command creates private files', async () => {
+    const databasePath = join(dir, 'data', 'demo.duckdb');
+    const script = new URL('./seed-demo.ts', import.meta.url).pathname;
+    const node = `'${process.execPath}' --import tsx '${script}' --events 2000`;
+
+    // Under a shell umask of 022, new files would be readable by every user.
+    await promisify(execFile)('/bin/sh', ['-c', `umask 022 && exec ${node}`], {
+      env: { ...process.env, DATABASE_PATH: databasePath },
+      timeout: 60_000,
+    });
+
+    const names = await readdir(join(dir, 'data'));
+    const modes = await Promise.all(
+      names.map(async (name) => [name, ((await stat(join(dir, 'data', name))).mode & 0o777).toString(8)]),
+    );
+    expect(names).toContain('demo.duckdb');
+    expect(modes.filter(([, mode]) => mode !== '600' && mode !== '700')).toEqual([]);
+    expect(((await stat(join(dir, 'data'))).mode & 0o777).toString(8)).toBe('700');
   });
 });

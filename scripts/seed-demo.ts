@@ -366,6 +366,9 @@ function toNumber(name: string, raw: string): number {
 }
 
 async function main(): Promise<void> {
+  // The demo data is personal data in form, and the collector warns about a
+  // database file others can read, so new files are the user's alone, as in main.ts.
+  process.umask(0o077);
   const { values } = parseArgs({
     options: {
       events: { type: 'string', default: '100000' },
