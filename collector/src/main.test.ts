@@ -44,6 +44,46 @@ function runMain(
   });
 }
 
+/** A main.ts process left running, with the port it listens on. */
+interface RunningMain {
+  port: number;
+  /** Sends SIGTERM and resolves with its exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** Starts main.ts and resolves once it listens. Fails after 20 s. */
+function startMain(env: NodeJS.ProcessEnv): Promise<RunningMain> {
+  const child = spawn(process.execPath, ['--import', 'tsx', mainPath], {
+    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const stop = () => {
+    child.kill('SIGTERM');
+    return exited;
+  };
+  return new Promise((resolve, reject) => {
+    const failTimer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error('main.ts did not listen within 20 s'));
+    }, 20_000);
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const match = /"url":"http:\/\/[^"]+:(\d+)"[^\n]*"msg":"collector listening"/.exec(stdout);
+      if (match) {
+        clearTimeout(failTimer);
+        resolve({ port: Number(match[1]), stop });
+      }
+    });
+    child.stderr.resume();
+    void exited.then((code) => {
+      clearTimeout(failTimer);
+      reject(new Error(`main.ts exited with ${code} before it listened`));
+    });
+  });
+}
+
 describe('main', () => {
   let dir: string;
 
@@ -112,6 +152,39 @@ describe('main', () => {
     const warning = result.stdout.split('\n').find((line) => line.includes('chmod 600'));
     expect(JSON.parse(warning ?? '{}')).toMatchObject({ level: 40, path: tokenPath });
     expect(result.stdout).not.toContain('t'.repeat(40));
+  });
+
+  it('second main fails on the lock without creating a token file', async () => {
+    const databasePath = join(dir, 'collector.duckdb');
+    const first = await startMain({ PORT: '0', DATABASE_PATH: databasePath, ADMIN_TOKEN: 'a'.repeat(32) });
+
+    try {
+      const second = await runMain({ PORT: '0', DATABASE_PATH: databasePath, LOG_LEVEL: 'info' });
+
+      expect(second.code).toBe(1);
+      expect(second.stderr).toContain(`Another collector holds ${databasePath}`);
+      expect(second.stdout).not.toContain('Generated admin token');
+      expect(await readdir(dir)).not.toContain('admin-token');
+    } finally {
+      expect(await first.stop()).toBe(0);
+    }
+  });
+
+  it('port in use named in the start error', async () => {
+    const first = await startMain({ PORT: '0', DATABASE_PATH: join(dir, 'first.duckdb'), ADMIN_TOKEN: 'a'.repeat(32) });
+
+    try {
+      const second = await runMain({
+        PORT: String(first.port),
+        DATABASE_PATH: join(dir, 'second.duckdb'),
+        ADMIN_TOKEN: 'b'.repeat(32),
+      });
+
+      expect(second.code).toBe(1);
+      expect(second.stderr).toContain(`PORT ${first.port} is in use on HOST 127.0.0.1`);
+    } finally {
+      expect(await first.stop()).toBe(0);
+    }
   });
 
   it('main rejects bad config', async () => {

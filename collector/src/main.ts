@@ -25,15 +25,14 @@ async function main(): Promise<void> {
   }
 
   const logger = pino({ level: config.logLevel });
-  let adminToken = config.adminToken;
-  if (adminToken === undefined) {
+  const loadAdminToken = async () => {
     const stored = await ensureAdminToken(config.databasePath);
     if (stored.isShared) logger.warn({ path: stored.path }, SHARED_FILE_WARNING);
-    adminToken = stored.token;
-  }
+    return stored.token;
+  };
   // The ingest log contains every acknowledged batch, so exiting loses none of them.
   const onStorageFailure = () => process.exit(1);
-  const server = await startServer({ ...config, adminToken }, { logger, onStorageFailure });
+  const server = await startServer(config, { logger, onStorageFailure, loadAdminToken });
 
   let stoppingSince: number | undefined;
   const stop = (signal: NodeJS.Signals) => {

@@ -108,6 +108,20 @@ describe('startServer', () => {
     expect(await response.json()).toEqual({ ok: true });
   });
 
+  it('host of another machine named in the start error', async () => {
+    const otherDir = join(dir, 'other');
+    const { logger } = createMemoryLogger();
+    // 192.0.2.1 is a documentation address that no interface here has, so bind fails locally.
+    const config = { ...testConfig(otherDir), host: '192.0.2.1' };
+
+    const start = startServer(config, { logger });
+
+    await expect(start).rejects.toThrow(/^HOST 192\.0\.2\.1 is not an address of this machine/);
+    // The storage it opened is closed again, so another start can open the file.
+    const retry = await startServer(testConfig(otherDir), { logger });
+    await retry.close();
+  });
+
   it('chunked body over limit gets 413', async () => {
     const chunk = 'x'.repeat(16 * 1024);
     const chunks = Array.from({ length: Math.ceil(MAX_BODY_BYTES / chunk.length) + 2 }, () => chunk);

@@ -28,6 +28,13 @@ export interface StartServerOptions
    * loads every acknowledged batch from the ingest log.
    */
   onStorageFailure?: (error: unknown) => void;
+  /**
+   * Returns the admin token when `config.adminToken` is unset. It is called
+   * once the storage is open, so a collector that fails on the database lock
+   * of a running one creates no token file. `main.ts` reads or creates the
+   * file beside the database.
+   */
+  loadAdminToken?: () => Promise<string>;
 }
 
 /** A listening collector. */
@@ -46,9 +53,10 @@ export interface RunningServer {
  * purge, and resolves once it listens.
  */
 export async function startServer(
-  config: Config,
+  baseConfig: Config,
   options: StartServerOptions = {},
 ): Promise<RunningServer> {
+  let config = baseConfig;
   const logger = options.logger ?? pino({ level: config.logLevel });
   const storage =
     options.storage ??
@@ -83,14 +91,18 @@ export async function startServer(
         }
       },
     }));
-  const hub = new StreamHub();
-  const now = options.now ?? Date.now;
-  const service = new SessionService({ storage, hub, config, now, logger });
-  const app = createCollector({ ...options, storage, config, logger, hub, service });
-
   let server: Server;
   let port: number;
+  let hub: StreamHub;
+  let service: SessionService;
+  const now = options.now ?? Date.now;
   try {
+    if (config.adminToken === undefined && options.loadAdminToken) {
+      config = { ...config, adminToken: await options.loadAdminToken() };
+    }
+    hub = new StreamHub();
+    service = new SessionService({ storage, hub, config, now, logger });
+    const app = createCollector({ ...options, storage, config, logger, hub, service });
     ({ server, port } = await listen(app.fetch, config, logger));
   } catch (error) {
     await storage.close();
@@ -134,8 +146,23 @@ function listen(
       resolve({ server, port: info.port });
     }) as Server;
     server.on('clientError', createClientErrorListener(logger, limits));
-    server.once('error', reject);
+    server.once('error', (error) => reject(explainListenError(error, config)));
   });
+}
+
+/** Returns a listen error with a message that names the setting to change, when it is known. */
+export function explainListenError(error: Error, config: Pick<Config, 'host' | 'port'>): Error {
+  const code = (error as NodeJS.ErrnoException).code;
+  const address = `${config.host} port ${config.port}`;
+  const messages: Record<string, string> = {
+    EADDRINUSE: `PORT ${config.port} is in use on HOST ${config.host}; stop the other server or choose another PORT`,
+    EACCES: `Listening on ${address} is not permitted; choose a PORT above 1023 or run with the right to bind it`,
+    EADDRNOTAVAIL: `HOST ${config.host} is not an address of this machine; use one of its addresses, or 0.0.0.0 for all`,
+    ENOTFOUND: `HOST ${config.host} does not resolve to an address; use an IP address or a name this machine resolves`,
+    EAI_AGAIN: `HOST ${config.host} could not be resolved (name lookup failed for now); use an IP address`,
+  };
+  const message = code === undefined ? undefined : messages[code];
+  return message === undefined ? error : new Error(`${message} (${error.message})`, { cause: error });
 }
 
 /**
