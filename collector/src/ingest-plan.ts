@@ -101,7 +101,7 @@ export function planBatch(view: WriteView, batch: Batch, context: PlanContext): 
     return { status: 'stored', row, outcome, isCreated: false, isPolicyChanged, ended };
   }
 
-  const outcome = applyBatch(row, batch, receivedAt, (id) => view.hasEvent(id));
+  const outcome = applyBatch(row, batch, receivedAt, (id) => view.hasEvent(row.id, id));
   releaseClosedTab(row, batch);
   // Events may be old (an upload delayed while offline), so the limits are checked against
   // server time too.

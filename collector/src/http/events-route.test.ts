@@ -112,6 +112,22 @@ describe('POST /v1/events', () => {
     expect((await collector.storage.getSession('session-0001'))?.interactions).toBe(3);
   });
 
+  it('event ids repeated by another session stored', async () => {
+    const events = [activity('event-0001', T0), activity('event-0002', T0 + 500, 2)];
+    await postBatch(collector.app, batchOf(events));
+
+    const response = await postBatch(
+      collector.app,
+      batchOf(events, { sessionId: 'session-0002', tabId: 'tab-00000002', clientId: 'client-0002' }),
+    );
+
+    const reply = batchReplySchema.parse(await response.json());
+    expect(reply.accepted).toBe(2);
+    expect(reply.duplicates).toBe(0);
+    expect(await collector.storage.listEvents('session-0002')).toHaveLength(2);
+    expect(await collector.storage.listEvents('session-0001')).toHaveLength(2);
+  });
+
   it('text/plain beacon accepted', async () => {
     const response = await postBatch(collector.app, batchOf([activity('event-0001', T0)]), {
       'content-type': 'text/plain;charset=UTF-8',

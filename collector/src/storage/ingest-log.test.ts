@@ -244,7 +244,7 @@ describe('storage with ingest log', () => {
     const isDuplicate = await storage.transact({
       sessionIds: [],
       eventIds: ['event-crash-1'],
-      apply: (view) => view.hasEvent('event-crash-1'),
+      apply: (view) => view.hasEvent(session.id, 'event-crash-1'),
     });
     expect(isDuplicate).toBe(true);
   });

@@ -42,14 +42,14 @@ describe('live event ids', () => {
     });
   }
 
-  /** Opens the file and returns which of `ids` the write view finds as stored events. */
-  async function findStored(ids: string[]): Promise<boolean[]> {
+  /** Opens the file and returns which of `ids` the write view finds as stored events of their session. */
+  async function findStored(pairs: [sessionId: string, id: string][]): Promise<boolean[]> {
     const storage = await openStorage(path);
     try {
       return await storage.transact({
         sessionIds: [],
-        eventIds: ids,
-        apply: (view) => ids.map((id) => view.hasEvent(id)),
+        eventIds: pairs.map(([, id]) => id),
+        apply: (view) => pairs.map(([sessionId, id]) => view.hasEvent(sessionId, id)),
       });
     } finally {
       await storage.close();
@@ -64,10 +64,37 @@ describe('live event ids', () => {
     await storage.transact({ sessionIds: [], eventIds: [], apply: (view) => view.putSession(ended) });
     await storage.close();
 
-    const isStored = await findStored(['event-live-1', 'event-live-2', 'event-ends-1', 'event-new']);
+    const isStored = await findStored([
+      ['session-live', 'event-live-1'],
+      ['session-live', 'event-live-2'],
+      ['session-ends', 'event-ends-1'],
+      ['session-live', 'event-new'],
+    ]);
     const events = await query(path, 'SELECT id FROM events ORDER BY id');
     expect(isStored).toEqual([true, true, false, false]);
     expect(events.map((row) => row.id)).toEqual(['event-ends-1', 'event-live-1', 'event-live-2']);
+  });
+
+  it('id of another session not a duplicate, after restart too', async () => {
+    const first = await openStorage(path);
+    await storeSession(first, 'session-one', ['event-shared-1']);
+    await storeSession(first, 'session-two', ['event-shared-1']);
+    const beforeRestart = await first.transact({
+      sessionIds: [],
+      eventIds: ['event-shared-1'],
+      apply: (view) => ['session-one', 'session-two', 'session-three'].map((id) => view.hasEvent(id, 'event-shared-1')),
+    });
+    await first.close();
+
+    const afterRestart = await findStored([
+      ['session-one', 'event-shared-1'],
+      ['session-two', 'event-shared-1'],
+      ['session-three', 'event-shared-1'],
+    ]);
+    const events = await query(path, "SELECT session_id FROM events WHERE id = 'event-shared-1' ORDER BY 1");
+    expect(beforeRestart).toEqual([true, true, false]);
+    expect(afterRestart).toEqual([true, true, false]);
+    expect(events.map((row) => row.session_id)).toEqual(['session-one', 'session-two']);
   });
 
   it('duplicate of live session detected', async () => {
@@ -81,9 +108,9 @@ describe('live event ids', () => {
       sessionIds: [],
       eventIds: ['event-live-1', 'event-live-2'],
       apply: (view) => {
-        const flags = ['event-live-1', 'event-live-2'].map((id) => view.hasEvent(id));
+        const flags = ['event-live-1', 'event-live-2'].map((id) => view.hasEvent('session-live', id));
         for (const id of ['event-live-1', 'event-live-2']) {
-          if (!view.hasEvent(id)) view.addEvent(eventRowFixture({ id, sessionId: 'session-live' }));
+          if (!view.hasEvent('session-live', id)) view.addEvent(eventRowFixture({ id, sessionId: 'session-live' }));
         }
         return flags;
       },
@@ -113,7 +140,10 @@ describe('live event ids', () => {
     connection.closeSync();
     instance.closeSync();
 
-    const isStored = await findStored(['event-1', 'event-2']);
+    const isStored = await findStored([
+      ['session-live', 'event-1'],
+      ['session-ended', 'event-2'],
+    ]);
 
     const events = await query(path, 'SELECT id, data FROM events ORDER BY id');
     const constraints = await query(

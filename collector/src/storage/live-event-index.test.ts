@@ -9,10 +9,29 @@ describe('LiveEventIndex', () => {
 
     index.add('session-1', 'event-0001');
 
-    expect(index.has('event-0001')).toBe(true);
-    expect(index.has('event-0002')).toBe(false);
-    expect(index.has('')).toBe(false);
+    expect(index.has('session-1', 'event-0001')).toBe(true);
+    expect(index.has('session-1', 'event-0002')).toBe(false);
+    expect(index.has('session-1', '')).toBe(false);
     expect(index.size).toBe(1);
+  });
+
+  it('id found only in the session that added it', () => {
+    const index = new LiveEventIndex();
+
+    index.add('session-1', 'event-0001');
+
+    expect(index.has('session-2', 'event-0001')).toBe(false);
+    expect(index.has('session-1', 'event-0001')).toBe(true);
+  });
+
+  it('pairs that join to the same text kept apart', () => {
+    const index = new LiveEventIndex();
+
+    index.add('session-ab', 'cdefghij');
+
+    expect(index.has('session-a', 'bcdefghij')).toBe(false);
+    expect(index.has('session-abc', 'defghij')).toBe(false);
+    expect(index.has('session-ab', 'cdefghij')).toBe(true);
   });
 
   it('ids one character apart kept apart', () => {
@@ -28,23 +47,25 @@ describe('LiveEventIndex', () => {
 
     index.add('session-1', base);
 
-    expect(neighbours.filter((id) => index.has(id))).toEqual([]);
-    expect(index.has(`${base}x`)).toBe(false);
-    expect(index.has(base.slice(1))).toBe(false);
+    expect(neighbours.filter((id) => index.has('session-1', id))).toEqual([]);
+    expect(index.has('session-1', `${base}x`)).toBe(false);
+    expect(index.has('session-1', base.slice(1))).toBe(false);
   });
 
-  it('second add of an id counted once', () => {
+  it('second add of an id in a session counted once', () => {
     const index = new LiveEventIndex();
 
     index.add('session-1', 'event-0001');
     index.add('session-1', 'event-0001');
     index.add('session-2', 'event-0001');
 
-    expect(index.size).toBe(1);
+    expect(index.size).toBe(2);
     index.forgetSession('session-2');
-    expect(index.has('event-0001')).toBe(true);
+    expect(index.has('session-1', 'event-0001')).toBe(true);
+    expect(index.has('session-2', 'event-0001')).toBe(false);
     index.forgetSession('session-1');
-    expect(index.has('event-0001')).toBe(false);
+    expect(index.has('session-1', 'event-0001')).toBe(false);
+    expect(index.size).toBe(0);
   });
 
   it('forgetting a session keeps the others', () => {
@@ -61,7 +82,7 @@ describe('LiveEventIndex', () => {
     expect(index.size).toBe(50_000);
     for (const [session, sessionIds] of ids) {
       const isKept = Number(session.slice('session-'.length)) % 2 === 1;
-      expect(sessionIds.filter((id) => index.has(id) !== isKept), session).toEqual([]);
+      expect(sessionIds.filter((id) => index.has(session, id) !== isKept), session).toEqual([]);
     }
   });
 
@@ -79,10 +100,10 @@ describe('LiveEventIndex', () => {
     }
 
     expect(index.size).toBe(20 + 4_999);
-    expect(keptIds.filter((id) => !index.has(id))).toEqual([]);
+    expect(keptIds.filter((id) => !index.has('kept', id))).toEqual([]);
     index.forgetSession('round-19');
     expect(index.size).toBe(20);
-    expect(keptIds.filter((id) => !index.has(id))).toEqual([]);
+    expect(keptIds.filter((id) => !index.has('kept', id))).toEqual([]);
   });
 
   it('unknown session forget is harmless', () => {
@@ -91,7 +112,7 @@ describe('LiveEventIndex', () => {
 
     index.forgetSession('session-unknown');
 
-    expect(index.has('event-0001')).toBe(true);
+    expect(index.has('session-1', 'event-0001')).toBe(true);
   });
 });
 
@@ -108,23 +129,27 @@ function seededRandom(seed: number): () => number {
 }
 
 /**
- * The index's contract kept with strings: an id belongs to the first live
- * session that adds it, and leaves with that session.
+ * The index's contract kept with strings: a live session holds the ids it
+ * added until it is forgotten.
  */
 class ModelIndex {
-  readonly ownerById = new Map<string, string>();
-  readonly idsBySession = new Map<string, string[]>();
+  readonly idsBySession = new Map<string, Set<string>>();
+  size = 0;
+
+  has(sessionId: string, id: string): boolean {
+    return this.idsBySession.get(sessionId)?.has(id) ?? false;
+  }
 
   add(sessionId: string, id: string): void {
-    if (this.ownerById.has(id)) return;
-    this.ownerById.set(id, sessionId);
-    const ids = this.idsBySession.get(sessionId);
-    if (ids) ids.push(id);
-    else this.idsBySession.set(sessionId, [id]);
+    const ids = this.idsBySession.get(sessionId) ?? new Set<string>();
+    this.idsBySession.set(sessionId, ids);
+    if (ids.has(id)) return;
+    ids.add(id);
+    this.size += 1;
   }
 
   forgetSession(sessionId: string): void {
-    for (const id of this.idsBySession.get(sessionId) ?? []) this.ownerById.delete(id);
+    this.size -= this.idsBySession.get(sessionId)?.size ?? 0;
     this.idsBySession.delete(sessionId);
   }
 }
@@ -137,9 +162,16 @@ function unseededStep(state: number, code: number): number {
   return mixed ^ (mixed >>> 13);
 }
 
-/** Returns the `high` word the index computed for an id before its hash had a seed. */
-function unseededHigh(id: string): number {
-  let state = 0x9e3779b9 ^ id.length;
+/** Returns the state of the index's first hash without a seed after the session id. */
+function unseededSessionState(sessionId: string, idLength: number): number {
+  let state = 0x9e3779b9 ^ ((sessionId.length << 16) ^ idLength);
+  for (let i = 0; i < sessionId.length; i += 1) state = unseededStep(state, sessionId.charCodeAt(i));
+  return state;
+}
+
+/** Returns the `high` word the index would compute for an event id of a session without a seed. */
+function unseededHigh(sessionId: string, id: string): number {
+  let state = unseededSessionState(sessionId, id.length);
   for (let i = 0; i < id.length; i += 1) state = unseededStep(state, id.charCodeAt(i));
   let h = state;
   h ^= h >>> 16;
@@ -152,14 +184,15 @@ function unseededHigh(id: string): number {
 
 /**
  * Returns 2^blocks valid event ids of one length that all end in the same
- * state of the index's first hash when it starts from its fixed constant.
+ * state of the index's first hash within session `sessionId` when it starts
+ * from its fixed constant.
  * Each 4-character block pair is a birthday collision from the state before
  * it, and every combination of the pairs keeps the final state (Joux
  * multicollisions), so the ids would share one shard and one home slot.
  */
-function craftCollidingIds(blocks: number, random: () => number): string[] {
+function craftCollidingIds(sessionId: string, blocks: number, random: () => number): string[] {
   const length = blocks * 4 + 4;
-  let state = 0x9e3779b9 ^ length;
+  let state = unseededSessionState(sessionId, length);
   let ids = [''];
   for (let block = 0; block < blocks; block += 1) {
     const blockByState = new Map<number, string>();
@@ -185,12 +218,12 @@ function craftCollidingIds(blocks: number, random: () => number): string[] {
 
 describe('LiveEventIndex with chosen ids', () => {
   it('crafted ids spread over shards', () => {
-    const crafted = craftCollidingIds(15, seededRandom(7));
-    const unseededHighs = new Set(crafted.map((id) => unseededHigh(id)));
+    const crafted = craftCollidingIds('session-1', 15, seededRandom(7));
+    const unseededHighs = new Set(crafted.map((id) => unseededHigh('session-1', id)));
 
     // Without the seed every crafted id had one `high` word: one shard, one
     // home slot and a probe chain as long as their number.
-    const highs = new Set(crafted.map((id) => fingerprintOf(id)[0]));
+    const highs = new Set(crafted.map((id) => fingerprintOf('session-1', id)[0]));
     const shards = new Set([...highs].map((high) => high >>> 26));
 
     expect(crafted.length).toBe(32_768);
@@ -206,7 +239,8 @@ describe('LiveEventIndex against a Map model', () => {
   // Each seed runs rounds that grow the index to a target size and then forget
   // sessions down to another, so tables grow, fill with forgotten slots,
   // rebuild, shrink and empty. Ids come from a bounded pool, so forgotten ids
-  // are added again, by the same session or another one.
+  // are added again, by the same session or another one, and looked up in
+  // sessions that hold them and sessions that do not.
   for (const seed of [1, 2, 3]) {
     it(`random operations agree, seed ${seed}`, () => {
       const random = seededRandom(seed);
@@ -217,36 +251,42 @@ describe('LiveEventIndex against a Map model', () => {
       const mismatches: string[] = [];
       let checks = 0;
 
-      const compare = (id: string) => {
+      const compare = (sessionId: string, id: string) => {
         checks += 1;
-        if (index.has(id) !== model.ownerById.has(id)) mismatches.push(id);
+        if (index.has(sessionId, id) !== model.has(sessionId, id)) mismatches.push(`${sessionId} ${id}`);
+      };
+      // Checks every held pair, and every id of the pool in a session drawn from those of the round.
+      const compareAll = (round: number, sessionCount: number) => {
+        for (const [sessionId, ids] of model.idsBySession) for (const id of ids) compare(sessionId, id);
+        for (const id of idPool) compare(`session-${round}-${pick(sessionCount + 1)}`, id);
       };
 
       for (let round = 0; round < 8; round += 1) {
         const growTo = [50, 3_000, 9_000, 200][round % 4]!;
         const shrinkTo = pick(2) === 0 ? 0 : pick(growTo / 2);
         const sessionCount = 1 + pick(40);
+        const anySession = () => `session-${round - pick(2)}-${pick(sessionCount)}`;
 
-        while (model.ownerById.size < growTo) {
+        while (model.size < growTo) {
           const sessionId = `session-${round}-${pick(sessionCount)}`;
           const id = idPool[pick(idPool.length)]!;
           index.add(sessionId, id);
           model.add(sessionId, id);
-          compare(idPool[pick(idPool.length)]!);
+          compare(anySession(), idPool[pick(idPool.length)]!);
         }
-        for (const id of idPool) compare(id);
-        expect(index.size).toBe(model.ownerById.size);
+        compareAll(round, sessionCount);
+        expect(index.size).toBe(model.size);
 
-        while (model.ownerById.size > shrinkTo) {
+        while (model.size > shrinkTo) {
           const sessions = [...model.idsBySession.keys()];
           const sessionId = sessions[pick(sessions.length)]!;
           index.forgetSession(sessionId);
           model.forgetSession(sessionId);
-          compare(idPool[pick(idPool.length)]!);
+          compare(anySession(), idPool[pick(idPool.length)]!);
         }
         index.forgetSession(`session-never-${round}`);
-        for (const id of idPool) compare(id);
-        expect(index.size).toBe(model.ownerById.size);
+        compareAll(round, sessionCount);
+        expect(index.size).toBe(model.size);
       }
 
       expect(mismatches.slice(0, 10)).toEqual([]);

@@ -36,14 +36,24 @@ let high = 0;
 let low = 0;
 
 /**
- * Computes a 64-bit fingerprint of an id into `high` and `low`: two 32-bit
- * multiply-xorshift hashes of its UTF-16 code units with different secret
- * seeds and constants, each finished with MurmurHash3's avalanche step.
+ * Computes a 64-bit fingerprint of an event id within its session into
+ * `high` and `low`: two 32-bit multiply-xorshift hashes of the UTF-16 code
+ * units of the session id and then the event id, with different secret seeds
+ * and constants, each finished with MurmurHash3's avalanche step. Both
+ * lengths go into the start state, so no two pairs hash the same code units.
  * `low` is made odd, which leaves 63 bits.
  */
-function fingerprint(id: string): void {
-  let a = 0x9e3779b9 ^ SEED_HIGH ^ id.length;
-  let b = 0x85ebca6b ^ SEED_LOW ^ id.length;
+function fingerprint(sessionId: string, id: string): void {
+  const lengths = (sessionId.length << 16) ^ id.length;
+  let a = 0x9e3779b9 ^ SEED_HIGH ^ lengths;
+  let b = 0x85ebca6b ^ SEED_LOW ^ lengths;
+  for (let i = 0; i < sessionId.length; i += 1) {
+    const code = sessionId.charCodeAt(i);
+    a = Math.imul(a ^ code, 0x5bd1e995);
+    a ^= a >>> 13;
+    b = Math.imul(b ^ code, 0x1b873593);
+    b ^= b >>> 15;
+  }
   for (let i = 0; i < id.length; i += 1) {
     const code = id.charCodeAt(i);
     a = Math.imul(a ^ code, 0x5bd1e995);
@@ -55,9 +65,9 @@ function fingerprint(id: string): void {
   low = (avalanche(b) | 1) >>> 0;
 }
 
-/** Returns an id's fingerprint as `[high, low]`, as the index of this process computes it. */
-export function fingerprintOf(id: string): [number, number] {
-  fingerprint(id);
+/** Returns the fingerprint of an event id in a session as `[high, low]`, as the index of this process computes it. */
+export function fingerprintOf(sessionId: string, id: string): [number, number] {
+  fingerprint(sessionId, id);
   return [high, low];
 }
 
@@ -73,10 +83,12 @@ function avalanche(hash: number): number {
 
 /**
  * The event ids of live sessions, held in memory in full, so that a write
- * group finds a resent event without reading DuckDB.
+ * group finds a resent event without reading DuckDB. An id is a duplicate
+ * only within its session: two sessions may each store an event with the
+ * same id, as integrations that number events per session do.
  *
- * It keeps a 64-bit fingerprint of each id (63 bits of it vary), not the id
- * string: about 35 bytes per id (measured with 1 million ids), where a Set
+ * It keeps a 64-bit fingerprint of each session id and event id pair (63
+ * bits of it vary), not the strings: about 35 bytes per id (measured with 1 million ids), where a Set
  * of the strings took about 94, and the ids of a request die young instead
  * of moving to V8's old space. A new id matches one of n held fingerprints
  * with a chance of n in 2^63. With 10 million ids held, about one new event
@@ -101,15 +113,15 @@ export class LiveEventIndex {
     return this.#shards.reduce((total, shard) => total + shard.size, 0);
   }
 
-  /** Returns whether a live session stored an event with this id. */
-  has(id: string): boolean {
-    fingerprint(id);
+  /** Returns whether the live session `sessionId` stored an event with this id. */
+  has(sessionId: string, id: string): boolean {
+    fingerprint(sessionId, id);
     return findSlot(this.#shardOf(high), high, low) >= 0;
   }
 
   /** Adds the id of an event a live session stored. */
   add(sessionId: string, id: string): void {
-    fingerprint(id);
+    fingerprint(sessionId, id);
     if (!insert(this.#shardOf(high), high, low)) return;
     const fingerprints = this.#fingerprintsBySession.get(sessionId);
     if (fingerprints) fingerprints.push(high, low);

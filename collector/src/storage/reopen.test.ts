@@ -28,7 +28,7 @@ function writeEvents(storage: Storage, sessionId: string, prefix: string, count:
       row.eventCount += count;
       view.putSession(row);
       for (const id of ids) {
-        if (!view.hasEvent(id)) view.addEvent(eventRowFixture({ id, sessionId }));
+        if (!view.hasEvent(sessionId, id)) view.addEvent(eventRowFixture({ id, sessionId }));
       }
     },
   });
@@ -71,7 +71,7 @@ describe('Storage.reopen', () => {
     const isDuplicate = await storage.transact({
       sessionIds: [],
       eventIds: ['event-a-1', 'event-new'],
-      apply: (view) => [view.hasEvent('event-a-1'), view.hasEvent('event-new')],
+      apply: (view) => [view.hasEvent('session-a', 'event-a-1'), view.hasEvent('session-a', 'event-new')],
     });
     expect(isDuplicate).toEqual([true, false]);
     expect((await storage.admin.loadPolicyState()).settings).toEqual({ idleTimeoutMinutes: 12 });

@@ -91,7 +91,7 @@ describe('openStorage', () => {
       eventIds: [event.id, unknown.id],
       apply: (view) =>
         [event, unknown].map((row) => {
-          const isDuplicate = view.hasEvent(row.id);
+          const isDuplicate = view.hasEvent(row.sessionId, row.id);
           if (!isDuplicate) view.addEvent({ ...row, type: 'resent' });
           return isDuplicate;
         }),
@@ -119,7 +119,7 @@ describe('openStorage', () => {
         sessionIds: [],
         eventIds: [id],
         apply: (view) => {
-          if (view.hasEvent(id)) return 'duplicate';
+          if (view.hasEvent('session-0001', id)) return 'duplicate';
           view.addEvent(eventRowFixture({ id }));
           return 'added';
         },

@@ -509,7 +509,7 @@ export class WriteQueue {
         if (loaded !== undefined) return loaded ?? undefined;
         return this.#unloadedSessions.get(id) ?? this.#sessionCache.get(id);
       },
-      hasLiveEvent: (id) => this.#liveEventIds.has(id),
+      hasLiveEvent: (sessionId, id) => this.#liveEventIds.has(sessionId, id),
       isErased: (id) => this.#erasedSessionIds.has(id),
       nextAuditSeq: this.#nextAuditSeq,
     };

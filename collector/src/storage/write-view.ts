@@ -12,13 +12,16 @@ export interface WriteView {
    * requests. The user id must be in the request's `userIds`.
    */
   listLiveSessionsOfUser(userId: string, appId?: string): SessionRow[];
-  /** Returns whether a live session stored an event with this id, or this group writes one. */
-  hasEvent(id: string): boolean;
+  /**
+   * Returns whether the live session `sessionId` stored an event with this id,
+   * or this group writes one for it. Other sessions' events do not count.
+   */
+  hasEvent(sessionId: string, id: string): boolean;
   /** Returns whether the session's data was erased on request while this process ran. */
   isErased(sessionId: string): boolean;
   /** Inserts or replaces a session. */
   putSession(row: SessionRow): void;
-  /** Inserts an event, unless its id is already stored. */
+  /** Inserts an event, unless its session already has an event with its id. */
   addEvent(row: EventRow): void;
   /** Records an audit entry, written with the rest of the request. */
   addAudit(entry: AuditInput): void;
@@ -46,6 +49,7 @@ export interface GroupState {
   /** Ids of the live sessions of each declared user before this group. */
   userSessionIds: Map<string, Set<string>>;
   sessions: Map<string, SessionRow>;
+  /** Events by `eventKey` of their session and id. */
   events: Map<string, EventRow>;
   audit: AuditRow[];
 }
@@ -53,13 +57,21 @@ export interface GroupState {
 /** The state before its group that a request can read. */
 export interface CommittedState {
   session(id: string): SessionRow | undefined;
-  hasLiveEvent(id: string): boolean;
+  hasLiveEvent(sessionId: string, id: string): boolean;
   isErased(sessionId: string): boolean;
   nextAuditSeq(): number;
 }
 
 /** Result of one request: its `apply` value or the error it threw. */
 export type Outcome = { isOk: true; value: unknown } | { isOk: false; error: unknown };
+
+/**
+ * Returns the key of an event in a group's maps. Event ids are unique only
+ * within their session, and no id holds a NUL character.
+ */
+export function eventKey(sessionId: string, id: string): string {
+  return `${sessionId}\u0000${id}`;
+}
 
 /** Creates the empty state of a group. */
 export function createGroupState(): GroupState {
@@ -108,16 +120,17 @@ export function applyRequest(
       }
       return rows;
     },
-    hasEvent: (id) => {
+    hasEvent: (sessionId, id) => {
       if (!eventIds.has(id)) throw new Error(`event ${id} is missing from eventIds`);
-      return events.has(id) || state.events.has(id) || committed.hasLiveEvent(id);
+      const key = eventKey(sessionId, id);
+      return events.has(key) || state.events.has(key) || committed.hasLiveEvent(sessionId, id);
     },
     isErased: (id) => committed.isErased(id),
     putSession: (row) => {
       sessions.set(row.id, { ...row });
     },
     addEvent: (row) => {
-      events.set(row.id, { ...row });
+      events.set(eventKey(row.sessionId, row.id), { ...row });
     },
     addAudit: (entry) => {
       audit.push({ ...entry, seq: committed.nextAuditSeq() });
@@ -127,7 +140,7 @@ export function applyRequest(
   try {
     const value = request.apply(view);
     for (const [id, row] of sessions) state.sessions.set(id, row);
-    for (const [id, row] of events) state.events.set(id, row);
+    for (const [key, row] of events) state.events.set(key, row);
     state.audit.push(...audit);
     return { isOk: true, value };
   } catch (error) {
