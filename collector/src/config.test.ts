@@ -23,7 +23,7 @@ describe('loadConfig', () => {
     expect(config.sessionLimitBehavior).toBe('reject');
     expect(config.maxTabs).toBeNull();
     expect(config.maxIngestErrors).toBe(10_000);
-    expect(config.duckdbReopenEvents).toBe(2_000_000);
+    expect(config.duckdbReopenEvents).toBe(1_000_000);
   });
 
   it('config reads policy variables', () => {

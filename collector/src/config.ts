@@ -88,7 +88,7 @@ export interface Config {
    * Events written after which the collector closes DuckDB and opens it
    * again (writes and reads wait, about 0.1 s), because DuckDB keeps memory
    * that grows with the data written since it opened until it closes. 0 never
-   * reopens. @default 2000000
+   * reopens. @default 1000000
    */
   duckdbReopenEvents: number;
   /** pino log level. @default "info" */
@@ -248,7 +248,7 @@ const envSchema = z.object({
       }
       return value;
     }),
-  DUCKDB_REOPEN_EVENTS: wholeNumber('DUCKDB_REOPEN_EVENTS', 2_000_000, 0, 1_000_000_000),
+  DUCKDB_REOPEN_EVENTS: wholeNumber('DUCKDB_REOPEN_EVENTS', 1_000_000, 0, 1_000_000_000),
   LOG_LEVEL: z
     .string()
     .optional()

@@ -127,7 +127,7 @@ export interface StorageOptions extends AdminStoreOptions {
   /**
    * Events written after which DuckDB is closed and opened again, because
    * DuckDB keeps memory that grows with the data written since it opened
-   * until it closes. 0 never reopens. @default 2000000
+   * until it closes. 0 never reopens. @default 1000000
    */
   reopenAfterEvents?: number;
   /** Receives each reopen: how long writes and reads waited, and the events written before it. */
@@ -153,7 +153,7 @@ export interface StorageOptions extends AdminStoreOptions {
 const openPaths = new Set<string>();
 
 /** Events written before DuckDB reopens, when `StorageOptions.reopenAfterEvents` is not set. */
-export const DEFAULT_REOPEN_AFTER_EVENTS = 2_000_000;
+export const DEFAULT_REOPEN_AFTER_EVENTS = 1_000_000;
 
 /** Wait after a reopen whose load of the ingest log failed before the next one starts. */
 const REOPEN_RETRY_MS = 1000;
