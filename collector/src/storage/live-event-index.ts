@@ -37,9 +37,9 @@ let low = 0;
 
 /**
  * Computes a 64-bit fingerprint of an event id within its session into
- * `high` and `low`: two 32-bit multiply-xorshift hashes of the UTF-16 code
- * units of the session id and then the event id, with different secret seeds
- * and constants, each finished with MurmurHash3's avalanche step. Both
+ * `high` and `low`. Each word is a 32-bit multiply-xorshift hash of the UTF-16
+ * code units of the session id and then the event id, with its own secret
+ * seed and constants, finished with MurmurHash3's avalanche step. Both
  * lengths go into the start state, so no two pairs hash the same code units.
  * `low` is made odd, which leaves 63 bits.
  */

@@ -67,7 +67,7 @@ export type Outcome = { isOk: true; value: unknown } | { isOk: false; error: unk
 
 /**
  * Returns the key of an event in a group's maps. Event ids are unique only
- * within their session, and no id holds a NUL character.
+ * within their session, and no id contains a NUL character.
  */
 export function eventKey(sessionId: string, id: string): string {
   return `${sessionId}\u0000${id}`;
