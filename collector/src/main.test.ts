@@ -176,12 +176,14 @@ describe('main', () => {
     try {
       const second = await runMain({
         PORT: String(first.port),
-        DATABASE_PATH: join(dir, 'second.duckdb'),
-        ADMIN_TOKEN: 'b'.repeat(32),
+        DATABASE_PATH: join(dir, 'second', 'collector.duckdb'),
+        LOG_LEVEL: 'info',
       });
 
       expect(second.code).toBe(1);
       expect(second.stderr).toContain(`PORT ${first.port} is in use on HOST 127.0.0.1`);
+      expect(second.stdout).not.toContain('Generated admin token');
+      expect(await readdir(dir)).not.toContain('second');
     } finally {
       expect(await first.stop()).toBe(0);
     }

@@ -1,6 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -108,18 +109,47 @@ describe('startServer', () => {
     expect(await response.json()).toEqual({ ok: true });
   });
 
-  it('host of another machine named in the start error', async () => {
+  it('host of another machine fails before creating files', async () => {
     const otherDir = join(dir, 'other');
     const { logger } = createMemoryLogger();
+    let tokenLoads = 0;
+    const loadAdminToken = async () => {
+      tokenLoads += 1;
+      return TEST_ADMIN_TOKEN;
+    };
     // 192.0.2.1 is a documentation address that no interface here has, so bind fails locally.
-    const config = { ...testConfig(otherDir), host: '192.0.2.1' };
+    const config = { ...testConfig(otherDir), host: '192.0.2.1', adminToken: undefined };
+
+    const start = startServer(config, { logger, loadAdminToken });
+
+    await expect(start).rejects.toThrow(/^HOST 192\.0\.2\.1 is not an address of this machine/);
+    expect(tokenLoads).toBe(0);
+    expect(existsSync(otherDir)).toBe(false);
+  });
+
+  it('port in use fails before creating files', async () => {
+    const otherDir = join(dir, 'other');
+    const { logger } = createMemoryLogger();
+    const config = { ...testConfig(otherDir), port: server.port };
 
     const start = startServer(config, { logger });
 
-    await expect(start).rejects.toThrow(/^HOST 192\.0\.2\.1 is not an address of this machine/);
-    // The storage it opened is closed again, so another start can open the file.
-    const retry = await startServer(testConfig(otherDir), { logger });
-    await retry.close();
+    await expect(start).rejects.toThrow(`PORT ${server.port} is in use on HOST 127.0.0.1`);
+    expect(existsSync(otherDir)).toBe(false);
+    expect(await (await fetch(`${server.url}/healthz`)).json()).toEqual({ ok: true });
+  });
+
+  it('folder as database path named in the start error', async () => {
+    const otherDir = join(dir, 'other');
+    const folder = join(otherDir, 'folder.duckdb');
+    await mkdir(folder, { recursive: true });
+    const { logger } = createMemoryLogger();
+    const config = { ...testConfig(otherDir), databasePath: folder };
+
+    const start = startServer(config, { logger });
+
+    await expect(start).rejects.toThrow(`Cannot open the database at DATABASE_PATH ${folder}: `);
+    expect(await readdir(otherDir)).not.toContain('erasure-key');
   });
 
   it('chunked body over limit gets 413', async () => {

@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import { createServer } from 'node:net';
 import { serve } from '@hono/node-server';
 import { type Logger, pino } from 'pino';
 import { type CollectorOptions, createCollector } from './app.js';
@@ -49,8 +50,8 @@ export interface RunningServer {
 }
 
 /**
- * Opens the storage, starts the HTTP server, the sweep and the retention
- * purge, and resolves once it listens.
+ * Checks that HOST and PORT can be bound, opens the storage, starts the HTTP
+ * server, the sweep and the retention purge, and resolves once it listens.
  */
 export async function startServer(
   baseConfig: Config,
@@ -58,39 +59,8 @@ export async function startServer(
 ): Promise<RunningServer> {
   let config = baseConfig;
   const logger = options.logger ?? pino({ level: config.logLevel });
-  const storage =
-    options.storage ??
-    (await openStorage(config.databasePath, {
-      maxIngestErrors: config.maxIngestErrors,
-      ...(config.duckdbMemoryLimit ? { memoryLimit: config.duckdbMemoryLimit } : {}),
-      onIngestLogError: (error, count) =>
-        logger.error({ err: error, count }, 'integration log lost ingest errors'),
-      onLoadError: (error) =>
-        logger.error({ err: error }, 'loading the ingest log into DuckDB failed; the next load retries'),
-      onSharedFile: (path) => logger.warn({ path }, SHARED_FILE_WARNING),
-      onLockFileReplaced: (path) =>
-        logger.warn({ path }, 'replaced a lock file DuckDB could not read, such as one a crash left half written'),
-      reopenAfterEvents: config.duckdbReopenEvents,
-      onReopen: ({ durationMs, events }) =>
-        logger.info({ durationMs: Math.round(durationMs), events }, 'reopened DuckDB to free its memory'),
-      onReopenError: (error) => {
-        logger.fatal({ err: error }, 'DuckDB could not be opened again after closing it to free memory');
-        options.onStorageFailure?.(error);
-      },
-      onLogRecovered: (segments) => {
-        for (const segment of segments) {
-          if (segment.rejectedLines > 0) {
-            const message =
-              'loaded an ingest log file the last run left, without lines that could not load; ' +
-              'inspect the file at rejectedPath, then delete it, because it holds event data';
-            logger.warn(segment, message);
-            continue;
-          }
-          const level = segment.cutBytes > 0 ? 'warn' : 'info';
-          logger[level](segment, 'loaded an ingest log file the last run left');
-        }
-      },
-    }));
+  await checkListenAddress(config);
+  const storage = options.storage ?? (await openConfiguredStorage(config, logger, options));
   let server: Server;
   let port: number;
   let hub: StreamHub;
@@ -122,6 +92,69 @@ export async function startServer(
     await storage.close();
   };
   return { url: `http://${host}:${port}`, port, storage, close: () => (closing ??= close()) };
+}
+
+/**
+ * Opens the storage at `config.databasePath` with the collector's log lines.
+ * Its errors name DATABASE_PATH, the variable to change.
+ */
+async function openConfiguredStorage(
+  config: Config,
+  logger: Logger,
+  options: StartServerOptions,
+): Promise<Storage> {
+  try {
+    return await openStorage(config.databasePath, {
+      maxIngestErrors: config.maxIngestErrors,
+      ...(config.duckdbMemoryLimit ? { memoryLimit: config.duckdbMemoryLimit } : {}),
+      onIngestLogError: (error, count) =>
+        logger.error({ err: error, count }, 'integration log lost ingest errors'),
+      onLoadError: (error) =>
+        logger.error({ err: error }, 'loading the ingest log into DuckDB failed; the next load retries'),
+      onSharedFile: (path) => logger.warn({ path }, SHARED_FILE_WARNING),
+      onLockFileReplaced: (path) =>
+        logger.warn({ path }, 'replaced a lock file DuckDB could not read, such as one a crash left half written'),
+      reopenAfterEvents: config.duckdbReopenEvents,
+      onReopen: ({ durationMs, events }) =>
+        logger.info({ durationMs: Math.round(durationMs), events }, 'reopened DuckDB to free its memory'),
+      onReopenError: (error) => {
+        logger.fatal({ err: error }, 'DuckDB could not be opened again after closing it to free memory');
+        options.onStorageFailure?.(error);
+      },
+      onLogRecovered: (segments) => {
+        for (const segment of segments) {
+          if (segment.rejectedLines > 0) {
+            const message =
+              'loaded an ingest log file the last run left, without lines that could not load; ' +
+              'inspect the file at rejectedPath, then delete it, because it holds event data';
+            logger.warn(segment, message);
+            continue;
+          }
+          const level = segment.cutBytes > 0 ? 'warn' : 'info';
+          logger[level](segment, 'loaded an ingest log file the last run left');
+        }
+      },
+    });
+  } catch (error) {
+    if (!(error instanceof Error) || error.message.includes('DATABASE_PATH')) throw error;
+    const message = `Cannot open the database at DATABASE_PATH ${config.databasePath}: ${error.message}`;
+    throw new Error(message, { cause: error });
+  }
+}
+
+/**
+ * Binds HOST and PORT and releases them before the storage opens, so that a
+ * start that cannot listen fails before it creates the database, key and
+ * admin token files. Another process may still take the port before the
+ * real listen, which then fails with the same message after the storage opened.
+ */
+async function checkListenAddress(config: Pick<Config, 'host' | 'port'>): Promise<void> {
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', (error) => reject(explainListenError(error, config)));
+    probe.listen({ port: config.port, host: config.host }, resolve);
+  });
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
 }
 
 function listen(

@@ -38,7 +38,7 @@ describe('openStorage', () => {
     const storage = await openStorage(databasePath, { onSharedFile: (path) => reported.push(path) });
     opened.push(storage);
 
-    expect(reported).toEqual([keyPath, resolve(databasePath)]);
+    expect(reported).toEqual([resolve(databasePath), keyPath]);
   });
 
   it('migrations idempotent across reopen', async () => {

@@ -192,12 +192,13 @@ export async function openStorage(
     await mkdir(dirname(absolutePath), { recursive: true });
     // Through a symbolic link the path differs, but the lock file must not.
     lock = await lockDatabase(await canonicalPath(absolutePath), options.onLockFileReplaced);
+    instance = await openDatabase(absolutePath, options.memoryLimit);
+    if (await isShared(absolutePath)) options.onSharedFile?.(absolutePath);
+    // Created once DuckDB opened the file, so that a path DuckDB rejects leaves no key beside it.
     const erasureKeyPath = join(dirname(absolutePath), ERASURE_KEY_FILE);
     const erasureKeyFile = await readOrCreateSecret(erasureKeyPath, 'erasure key');
     const erasureKey = erasureKeyFile.secret;
     if (erasureKeyFile.isShared) options.onSharedFile?.(erasureKeyPath);
-    instance = await openDatabase(absolutePath, options.memoryLimit);
-    if (await isShared(absolutePath)) options.onSharedFile?.(absolutePath);
     const writer = await instance.connect();
     await runMigrations(writer);
     const groupReader = await instance.connect();
