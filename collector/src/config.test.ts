@@ -73,6 +73,12 @@ describe('loadConfig', () => {
     expect(config.duckdbReopenEvents).toBe(0);
   });
 
+  it('config accepts IPv6 and host name HOST', () => {
+    for (const host of ['::', '::1', '::ffff:127.0.0.1', 'localhost', 'collector-1.internal', 'my_collector', 'example.com.']) {
+      expect(loadConfig({ HOST: host }).host, host).toBe(host);
+    }
+  });
+
   it('config accepts wildcard origin', () => {
     expect(loadConfig({ ALLOWED_ORIGINS: '*' }).allowedOrigins).toBe('*');
   });
@@ -89,6 +95,10 @@ describe('loadConfig', () => {
       [{ REQUEST_TIMEOUT_MS: '999' }, /^REQUEST_TIMEOUT_MS must be an integer from 1000 to 600000/],
       [{ ADMIN_TOKEN: 'short' }, /^ADMIN_TOKEN must be at least 16 characters/],
       [{ LOG_LEVEL: 'loud' }, /^LOG_LEVEL must be one of trace, debug/],
+      [{ HOST: '[::1]' }, /^HOST must be an IP address or a host name, without brackets or port, .*received "\[::1\]"/],
+      [{ HOST: 'localhost:8787' }, /^HOST must be an IP address or a host name, without brackets or port/],
+      [{ HOST: '0.0.0.0:80' }, /^HOST must be an IP address or a host name, without brackets or port/],
+      [{ HOST: 'http://example.com' }, /^HOST must be an IP address or a host name, without brackets or port/],
       [{ ANALYST_TOKEN: 'short' }, /^ANALYST_TOKEN must be at least 16 characters/],
       [{ API_TOKENS: 'ops:owner:ops-token-0123456789' }, /^API_TOKENS entry 1 \(ops\) must have role/],
       [{ TRACKING_ENABLED: 'off' }, /^TRACKING_ENABLED must be true, false, 1 or 0, received "off"/],

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { type AppOrigins, appOriginsVariable, trustProxyVariable } from './access-config.js';
 import { type ApiToken, checkToken, collectTokens, parseApiTokens } from './auth/api-tokens.js';
@@ -6,6 +7,15 @@ import { SESSION_LIMIT_BEHAVIORS, type SessionLimitBehavior } from './policy/set
 
 const SECOND_MS = 1000;
 const MINUTE_MS = 60 * SECOND_MS;
+
+/**
+ * A host name: dot-separated labels of letters, digits, hyphens and
+ * underscores, each at most 63 characters, with an optional final dot. It
+ * allows the underscore that RFC 1123 leaves out, because container networks
+ * and /etc/hosts entries may use it. IPv6 addresses pass through `isIP`
+ * instead, so `[::1]` and `host:port` match neither.
+ */
+const HOST_NAME_PATTERN = /^(?=.{1,253}\.?$)[A-Za-z0-9_][A-Za-z0-9_-]{0,62}(?:\.[A-Za-z0-9_][A-Za-z0-9_-]{0,62})*\.?$/;
 
 /** Log levels pino accepts, from the most to the least verbose, plus `silent`. */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -145,7 +155,17 @@ const envSchema = z.object({
   HOST: z
     .string()
     .optional()
-    .transform((raw) => (raw?.trim() ? raw.trim() : '127.0.0.1')),
+    .transform((raw, ctx) => {
+      const value = raw?.trim() ? raw.trim() : '127.0.0.1';
+      if (isIP(value) !== 0 || HOST_NAME_PATTERN.test(value)) return value;
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          'HOST must be an IP address or a host name, without brackets or port, ' +
+          `such as 127.0.0.1, ::1 or localhost, received "${raw}"`,
+      });
+      return z.NEVER;
+    }),
   DATABASE_PATH: z
     .string()
     .optional()
