@@ -279,8 +279,8 @@ async function readGroupLines(
   const loadable: Buffer[] = [];
   const rejected: Buffer[] = [];
   const groupLines: string[] = [];
-  // Every event line has its own id and receive time, so a repeat of one comes
-  // from damage or tampering, and loading it would store the event twice.
+  // No two event lines share their session id and event id, so a repeat of one
+  // comes from damage or tampering, and loading it would store the event twice.
   const eventLines = new Set<string>();
   // Event lines of the current group wait for its group line, which decides their fate.
   let groupEvents: Buffer[] = [];
