@@ -12,13 +12,31 @@ const EVENTS_PER_BATCH = 20;
 const LOAD_BEFORE_KILL_MS = 1500;
 const RUNS = 5;
 
-/** Posts batches until `signal` aborts and records the ids of every event acknowledged with a 2xx. */
-async function sendUntilAborted(url: string, sessionIds: string[], signal: AbortSignal, acked: string[]) {
+/** Returns the key of an event in the `acked` and stored lists: its session id and event id. */
+function eventKey(sessionId: string, id: string): string {
+  return `${sessionId} ${id}`;
+}
+
+/**
+ * Posts batches until `signal` aborts and records every event acknowledged
+ * with a 2xx by `eventKey`. Each session numbers its events from 0, as some
+ * integrations do, so every session sends the same ids. `nextIds` contains
+ * the next number of each session, across runs.
+ */
+async function sendUntilAborted(
+  url: string,
+  sessionIds: string[],
+  signal: AbortSignal,
+  acked: string[],
+  nextIds: Map<string, number>,
+) {
   while (!signal.aborted) {
     const sessionId = sessionIds[Math.floor(Math.random() * sessionIds.length)]!;
     const now = Date.now();
+    const first = nextIds.get(sessionId) ?? 0;
+    nextIds.set(sessionId, first + EVENTS_PER_BATCH);
     const events = Array.from({ length: EVENTS_PER_BATCH }, (_, index) => ({
-      id: randomUUID(),
+      id: `event-${String(first + index).padStart(8, '0')}`,
       type: 'activity',
       ts: now - EVENTS_PER_BATCH + index,
       data: { kind: 'key', count: 1 },
@@ -39,7 +57,7 @@ async function sendUntilAborted(url: string, sessionIds: string[], signal: Abort
         body: JSON.stringify(batch),
         signal,
       });
-      if (response.ok) acked.push(...events.map((event) => event.id));
+      if (response.ok) acked.push(...events.map((event) => eventKey(sessionId, event.id)));
       else await response.body?.cancel();
     } catch {
       // The process was killed mid-request: that batch was never acknowledged.
@@ -50,21 +68,22 @@ async function sendUntilAborted(url: string, sessionIds: string[], signal: Abort
 
 /**
  * Kills a collector with SIGKILL under load `RUNS` times, restarts it once
- * and returns the acknowledged event ids, those missing from the database
- * and the output of every process.
+ * and returns the acknowledged events, those missing from the database,
+ * those stored more than once, and the output of every process.
  */
 async function killUnderLoad(dataDir: string, extraEnv: Record<string, string>) {
   const databasePath = join(dataDir, 'process-sessions.duckdb');
   const env = { DATABASE_PATH: databasePath, ADMIN_TOKEN: randomUUID(), ...extraEnv };
   const sessionIds = Array.from({ length: SESSIONS }, () => randomUUID());
   const acked: string[] = [];
+  const nextIds = new Map<string, number>();
   let output = '';
 
   for (let run = 0; run < RUNS; run += 1) {
     const collector = await startCollectorProcess(env);
     const load = new AbortController();
     const senders = Array.from({ length: SENDERS }, () =>
-      sendUntilAborted(collector.url, sessionIds, load.signal, acked),
+      sendUntilAborted(collector.url, sessionIds, load.signal, acked, nextIds),
     );
     await new Promise((resolve) => setTimeout(resolve, LOAD_BEFORE_KILL_MS));
 
@@ -80,12 +99,17 @@ async function killUnderLoad(dataDir: string, extraEnv: Record<string, string>) 
   output += restarted.output();
   const storage = await openStorage(databasePath);
   const stored = new Set<string>();
+  const doubled: string[] = [];
   for (const sessionId of sessionIds) {
-    for (const row of await storage.listEvents(sessionId)) stored.add(row.id);
+    for (const row of await storage.listEvents(sessionId)) {
+      const key = eventKey(sessionId, row.id);
+      if (stored.has(key)) doubled.push(key);
+      stored.add(key);
+    }
   }
   await storage.close();
 
-  return { acked, lost: acked.filter((id) => !stored.has(id)), output };
+  return { acked, lost: acked.filter((key) => !stored.has(key)), doubled, output };
 }
 
 describe('collector killed with SIGKILL under load', () => {
@@ -100,20 +124,22 @@ describe('collector killed with SIGKILL under load', () => {
   });
 
   it('loses no acknowledged event over 5 runs', { timeout: 180_000 }, async () => {
-    const { acked, lost } = await killUnderLoad(dataDir, {});
+    const { acked, lost, doubled } = await killUnderLoad(dataDir, {});
 
     expect(acked.length).toBeGreaterThan(RUNS * EVENTS_PER_BATCH);
     expect(lost).toEqual([]);
+    expect(doubled).toEqual([]);
   });
 
   it('loses no acknowledged event with constant reopens', { timeout: 180_000 }, async () => {
     // DuckDB is closed and opened again after every 20 events, so reopens run most of the time and
     // many kills land during one (73 reopens in 5 runs of 1.5 s on 2 shared cores).
     const env = { DUCKDB_REOPEN_EVENTS: '20', LOG_LEVEL: 'info' };
-    const { acked, lost, output } = await killUnderLoad(dataDir, env);
+    const { acked, lost, doubled, output } = await killUnderLoad(dataDir, env);
 
     expect(output).toContain('reopened DuckDB to free its memory');
     expect(acked.length).toBeGreaterThan(RUNS * EVENTS_PER_BATCH);
     expect(lost).toEqual([]);
+    expect(doubled).toEqual([]);
   });
 });
