@@ -149,7 +149,8 @@ describe('startServer', () => {
     const start = startServer(config, { logger });
 
     await expect(start).rejects.toThrow(`Cannot open the database at DATABASE_PATH ${folder}: `);
-    expect(await readdir(otherDir)).not.toContain('erasure-key');
+    await expect(start).rejects.toThrow('is a folder');
+    expect(await readdir(otherDir)).toEqual(['folder.duckdb']);
   });
 
   it('chunked body over limit gets 413', async () => {

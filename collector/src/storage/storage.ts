@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { type AnalyticsSummary, summarizeSessions } from './analytics.js';
@@ -190,6 +190,11 @@ export async function openStorage(
   let instance: DuckDBInstance | undefined;
   try {
     await mkdir(dirname(absolutePath), { recursive: true });
+    // DuckDB rejects a folder only after the lock file exists beside it, so check first.
+    if ((await stat(absolutePath).catch(() => undefined))?.isDirectory()) {
+      const example = join(absolutePath, 'process-sessions.duckdb');
+      throw new Error(`${absolutePath} is a folder, not a database file. Use a file path such as ${example}`);
+    }
     // Through a symbolic link the path differs, but the lock file must not.
     lock = await lockDatabase(await canonicalPath(absolutePath), options.onLockFileReplaced);
     instance = await openDatabase(absolutePath, options.memoryLimit);
