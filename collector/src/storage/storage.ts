@@ -397,6 +397,10 @@ class DuckDBStorage implements Storage {
     let isClosing = false;
     try {
       await this.#queue.reopen(async (statements) => {
+        // closeSync blocks the event loop while it checkpoints the WAL, for
+        // 20 to 160 ms in trials. After this checkpoint, on DuckDB's threads,
+        // it blocked for 12 to 23 ms.
+        await this.#writer.run('CHECKPOINT');
         isClosing = true;
         await statements.close();
         for (const connection of this.#shared) connection.closeSync();
@@ -410,7 +414,7 @@ class DuckDBStorage implements Storage {
         return WriteStatements.create(this.#writer, this.#groupReader);
       });
     } catch (error) {
-      // Before the close, only the load of the ingest log failed, and DuckDB is still open.
+      // Before the close, only the load of the ingest log or the checkpoint failed, and DuckDB is still open.
       if (isClosing) this.#reopenFailed = true;
       throw error;
     } finally {
