@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -17,9 +17,13 @@ function runMain(
   env: NodeJS.ProcessEnv,
   readyText?: string,
   signals: NodeJS.Signals[] = ['SIGTERM'],
+  withoutCapabilities = false,
 ): Promise<ChildResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', mainPath], {
+    const command = [process.execPath, '--import', 'tsx', mainPath];
+    // With an empty bounding set, a process of root gets no capabilities, so file modes bind it.
+    if (withoutCapabilities) command.unshift('setpriv', '--bounding-set=-all', '--');
+    const child = spawn(command[0]!, command.slice(1), {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -187,6 +191,32 @@ describe('main', () => {
     } finally {
       expect(await first.stop()).toBe(0);
     }
+  });
+
+  it('read-only database folder rejected at start', async () => {
+    const folder = join(dir, 'db');
+    const databasePath = join(folder, 'collector.duckdb');
+    const env = { PORT: '0', DATABASE_PATH: databasePath, ADMIN_TOKEN: 'a'.repeat(32), LOG_LEVEL: 'info' };
+    expect((await runMain(env, 'collector listening')).code).toBe(0);
+    await chmod(folder, 0o555);
+
+    // Root writes to any folder unless it runs without capabilities, which setpriv arranges.
+    const result = await runMain(env, 'collector listening', ['SIGTERM'], process.getuid?.() === 0);
+    await chmod(folder, 0o700);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`Cannot open the database at DATABASE_PATH ${databasePath}`);
+    expect(result.stderr).toContain(`The folder ${folder} is not writable`);
+  });
+
+  it('database folder under a file named', async () => {
+    await writeFile(join(dir, 'file'), 'not a folder');
+    const databasePath = join(dir, 'file', 'collector.duckdb');
+
+    const result = await runMain({ PORT: '0', DATABASE_PATH: databasePath, ADMIN_TOKEN: 'a'.repeat(32) });
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`Cannot create the folder ${join(dir, 'file')} for the database file`);
   });
 
   it('main rejects bad config', async () => {

@@ -1,4 +1,5 @@
-import { mkdir, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { type AnalyticsSummary, summarizeSessions } from './analytics.js';
@@ -189,7 +190,16 @@ export async function openStorage(
   let lock: DuckDBInstance | undefined;
   let instance: DuckDBInstance | undefined;
   try {
-    await mkdir(dirname(absolutePath), { recursive: true });
+    const folder = dirname(absolutePath);
+    await mkdir(folder, { recursive: true }).catch((error: Error) => {
+      throw new Error(`Cannot create the folder ${folder} for the database file: ${error.message}`, { cause: error });
+    });
+    // DuckDB opens a database file in a read-only folder but fails at the first
+    // write, when it creates its write-ahead log (<file>.wal) beside the file.
+    await access(folder, constants.W_OK).catch((error: Error) => {
+      const message = `The folder ${folder} is not writable, and DuckDB creates its write-ahead log there`;
+      throw new Error(`${message}: ${error.message}`, { cause: error });
+    });
     // DuckDB rejects a folder only after the lock file exists beside it, so check first.
     if ((await stat(absolutePath).catch(() => undefined))?.isDirectory()) {
       const example = join(absolutePath, 'process-sessions.duckdb');
