@@ -169,7 +169,17 @@ const envSchema = z.object({
   DATABASE_PATH: z
     .string()
     .optional()
-    .transform((raw) => (raw?.trim() ? raw.trim() : './data/process-sessions.duckdb')),
+    .transform((raw, ctx) => {
+      const value = raw?.trim() ? raw.trim() : './data/process-sessions.duckdb';
+      // DuckDB reads ":memory:" as an in-memory database, but the collector needs a
+      // file: it writes its ingest log, lock file and keys beside it.
+      if (!value.startsWith(':memory:')) return value;
+      ctx.addIssue({
+        code: 'custom',
+        message: `DATABASE_PATH must be the path of a database file, such as ./data/process-sessions.duckdb, received "${raw}"`,
+      });
+      return z.NEVER;
+    }),
   ADMIN_TOKEN: z
     .string()
     .optional()

@@ -24,7 +24,9 @@ export const MIN_TOKEN_LENGTH = 16;
  */
 export function checkToken(variable: string, token: string): string | undefined {
   if (token.length >= MIN_TOKEN_LENGTH && !/\s/.test(token)) return undefined;
-  return `${variable} must be at least ${MIN_TOKEN_LENGTH} characters without spaces, received ${token.length} characters`;
+  const rule = `${variable} must be at least ${MIN_TOKEN_LENGTH} characters without spaces`;
+  if (token.length < MIN_TOKEN_LENGTH) return `${rule}, received ${token.length} characters`;
+  return `${rule}, received ${token.length} characters that include whitespace`;
 }
 
 /**
