@@ -87,7 +87,7 @@ describe('per-user session limit', () => {
     for (const response of responses.filter((entry) => entry.status === 409)) {
       const body = errorBodySchema.parse(await response.json());
       expect(body.code).toBe('session_limit');
-      expect(body.message).toContain('user-1 already has 1 live sessions');
+      expect(body.message).toContain('user-1 already has 1 live session, the maximum');
     }
     expect(await liveOfUser('user-1')).toHaveLength(1);
     const stored = await Promise.all(

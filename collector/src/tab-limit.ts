@@ -51,6 +51,6 @@ export function rejectTab(batch: Batch, maxTabs: number): RejectedEvent[] {
     index,
     id: event.id,
     code: 'session_limit',
-    message: `The session already has ${maxTabs} open tabs (maxTabs); close a tab to track this one.`,
+    message: `The session already has ${maxTabs} open ${maxTabs === 1 ? 'tab' : 'tabs'} (maxTabs); close a tab to track this one.`,
   }));
 }

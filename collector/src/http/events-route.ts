@@ -177,7 +177,7 @@ async function storeBatch(c: Context<AppEnv>, service: SessionService, checked: 
       c,
       409,
       'session_limit',
-      `User ${result.userId} already has ${result.maxSessionsPerUser} live sessions, the maximum; end one to start another`,
+      `User ${result.userId} already has ${countOf(result.maxSessionsPerUser, 'live session')}, the maximum; end one to start another`,
     );
   }
 
@@ -187,4 +187,9 @@ async function storeBatch(c: Context<AppEnv>, service: SessionService, checked: 
     'forbidden',
     `Session ${batch.sessionId} belongs to another ${result.field}; start a new session`,
   );
+}
+
+/** Returns a count with its noun, which takes an "s" unless the count is 1. */
+function countOf(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
