@@ -50,18 +50,25 @@ async function sendUntilAborted(
       sentAt: now,
       events,
     };
+    // fetch leaves an abort listener on its signal until the request is garbage
+    // collected, so each request gets a signal of its own, aborted with the load's.
+    const request = new AbortController();
+    const abortRequest = () => request.abort();
+    signal.addEventListener('abort', abortRequest, { once: true });
     try {
       const response = await fetch(`${url}/v1/events`, {
         method: 'POST',
         headers: { 'content-type': 'text/plain;charset=UTF-8' },
         body: JSON.stringify(batch),
-        signal,
+        signal: request.signal,
       });
       if (response.ok) acked.push(...events.map((event) => eventKey(sessionId, event.id)));
       else await response.body?.cancel();
     } catch {
       // The process was killed mid-request: that batch was never acknowledged.
       return;
+    } finally {
+      signal.removeEventListener('abort', abortRequest);
     }
   }
 }
