@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openStorage } from '../collector/src/storage/index.js';
 import { seedDemo } from './seed-demo.js';
 
 describe('seedDemo', () => {
@@ -33,6 +34,27 @@ describe('seedDemo', () => {
     expect(sessions).toBe(result.sessions);
     expect(events).toBe(result.events);
     expect(events).toBeGreaterThan(1000);
+  });
+
+  it('running collector named with the option to change', async () => {
+    const databasePath = join(dir, 'live.duckdb');
+    const script = new URL('./seed-demo.ts', import.meta.url).pathname;
+    const storage = await openStorage(databasePath);
+
+    try {
+      const seeding = promisify(execFile)(process.execPath, ['--import', 'tsx', script, '--events', '2000'], {
+        env: { ...process.env, DATABASE_PATH: databasePath },
+        timeout: 60_000,
+      });
+
+      await expect(seeding).rejects.toMatchObject({
+        stderr: expect.stringContaining(
+          `Another collector holds ${databasePath}; stop it, or seed another file with --database`,
+        ),
+      });
+    } finally {
+      await storage.close();
+    }
   });
 
   it('command creates private files', async () => {

@@ -299,7 +299,11 @@ export async function seedDemo(options: SeedOptions): Promise<SeedProgress> {
 
   await mkdir(dirname(resolve(o.databasePath)), { recursive: true });
   // Takes the collector's lock file, because a running collector releases DuckDB's lock while it reopens the file.
-  const lock = await lockDatabase(await canonicalPath(o.databasePath));
+  const lock = await lockDatabase(await canonicalPath(o.databasePath)).catch((error: Error) => {
+    if (!error.message.startsWith('Another collector holds')) throw error;
+    const message = `Another collector holds ${resolve(o.databasePath)}; stop it, or seed another file with --database`;
+    throw new Error(message, { cause: error });
+  });
   let instance: DuckDBInstance;
   try {
     instance = await DuckDBInstance.create(resolve(o.databasePath));
