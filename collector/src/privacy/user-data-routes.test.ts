@@ -14,6 +14,7 @@ import {
   TEST_ANALYST_TOKEN,
   type TestCollector,
 } from '../test-harness.js';
+import { openStorage } from '../storage/index.js';
 import { truncateAddress } from './client-network.js';
 
 const admin = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
@@ -292,6 +293,27 @@ describe('user data routes', () => {
     await collector.storage.admin.flushIngestErrors();
     const logged = await collector.storage.admin.listIngestErrors({ limit: 100 });
     expect(logged.filter((row) => row.sessionId === ANONYMOUS)).toEqual([]);
+  });
+
+  it('erased sessions rejected after restart', async () => {
+    await seedUser();
+    await collector.app.request(`/v1/admin/users/${USER}`, { method: 'DELETE', headers: admin });
+    await collector.storage.close();
+
+    // A new storage has none of the erased ids in memory, only the table.
+    const reopened = await openStorage(collector.config.databasePath);
+    const sessionIds = [SIGNED_IN, ANONYMOUS, LIVE, KEPT, 'session-never-seen'];
+    const erased = await reopened
+      .transact({ sessionIds: [], eventIds: [], apply: (view) => sessionIds.map((id) => view.isErased(id)) })
+      .finally(() => reopened.close());
+    const instance = await DuckDBInstance.create(collector.config.databasePath);
+    const reader = await (await instance.connect()).runAndReadAll('SELECT session_hmac FROM erased_sessions');
+    const stored = reader.getRowsJS().map(([hmac]) => String(hmac));
+    instance.closeSync();
+
+    expect(erased).toEqual([true, true, true, false, false]);
+    expect(stored).toHaveLength(3);
+    expect(stored.filter((hmac) => !/^[0-9a-f]{64}$/.test(hmac))).toEqual([]);
   });
 
   it('stores network, never raw address', async () => {

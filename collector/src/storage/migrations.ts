@@ -191,6 +191,18 @@ export const MIGRATIONS: readonly Migration[] = [
       DROP TABLE live_event_ids;
     `,
   },
+  {
+    // An HMAC of each erased session id under the erasure key, so that a late
+    // batch of an erased session cannot create it again after a restart.
+    version: 9,
+    name: 'remember erased sessions',
+    sql: `
+      CREATE TABLE erased_sessions (
+        session_hmac VARCHAR NOT NULL,
+        erased_at BIGINT NOT NULL
+      );
+    `,
+  },
 ];
 
 /**

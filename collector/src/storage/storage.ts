@@ -32,6 +32,8 @@ import {
   eraseUserData,
   exportUserData,
   findErasures,
+  hashSessionId,
+  readErasedSessionHmacs,
   type UserData,
 } from './user-data.js';
 import { type WriteRequest, WriteQueue } from './write-queue.js';
@@ -238,6 +240,8 @@ export async function openStorage(
       },
       log,
       liveEventIds,
+      erasedSessionHmacs: await readErasedSessionHmacs(writer),
+      hashSessionId: (sessionId) => hashSessionId(sessionId, erasureKey),
       ...(options.onLoadError ? { onLoadError: options.onLoadError } : {}),
     });
     await queue.recover(segments);
@@ -519,7 +523,11 @@ class DuckDBStorage implements Storage {
       const auditSeq = () => this.admin.nextAuditSeq();
       const key = this.#erasureKey;
       const erasure = await eraseUserData(connection, userId, { actor, createdAt: now, auditSeq, key });
-      return { value: erasure.counts, erasedSessionIds: erasure.sessionIds };
+      return {
+        value: erasure.counts,
+        erasedSessionIds: erasure.sessionIds,
+        erasedSessionHmacs: erasure.sessionHmacs,
+      };
     });
   }
 

@@ -45,6 +45,8 @@ export interface ErasureCounts {
 export interface Erasure {
   counts: ErasureCounts;
   sessionIds: string[];
+  /** `hashSessionId` of each erased session id, as stored in `erased_sessions`. */
+  sessionHmacs: string[];
 }
 
 /** Replaces an erased id inside a kept audit entry. */
@@ -211,6 +213,13 @@ export async function eraseUserData(
     ingestErrors: await run(`DELETE FROM ingest_errors WHERE ${INGEST_ERRORS_OF_SCOPE}`),
   };
 
+  const sessionHmacs = scope.sessionIds.map((id) => hashSessionId(id, erasure.key));
+  await connection.run(
+    'INSERT INTO erased_sessions SELECT unnest($hmacs), $createdAt',
+    { hmacs: listValue(sessionHmacs), createdAt: erasure.createdAt },
+    { hmacs: LIST_TYPE },
+  );
+
   const details = { userIdHmac: hashUserId(userId, erasure.key), ...counts };
   await connection.run(
     `INSERT INTO audit_log
@@ -223,7 +232,21 @@ export async function eraseUserData(
       details: JSON.stringify(details),
     },
   );
-  return { counts, sessionIds: scope.sessionIds };
+  return { counts, sessionIds: scope.sessionIds, sessionHmacs };
+}
+
+/**
+ * Returns the hex HMAC-SHA-256 under `key` of an erased session id, with a
+ * prefix that keeps it apart from the user id hashes of the audit log.
+ */
+export function hashSessionId(sessionId: string, key: string): string {
+  return createHmac('sha256', key).update(`session:${sessionId}`, 'utf8').digest('hex');
+}
+
+/** Returns the `hashSessionId` of every session erased so far. */
+export async function readErasedSessionHmacs(connection: DuckDBConnection): Promise<string[]> {
+  const reader = await connection.runAndReadAll('SELECT session_hmac FROM erased_sessions');
+  return reader.getRowsJS().map(([hmac]) => String(hmac));
 }
 
 /**

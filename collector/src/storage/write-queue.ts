@@ -70,6 +70,8 @@ export interface ExclusiveResult<T> {
   value: T;
   /** Sessions the work deleted on request; batches for them are answered as ended from then on. */
   erasedSessionIds?: readonly string[];
+  /** `hashSessionId` of the same sessions, kept after the raw ids leave memory. */
+  erasedSessionHmacs?: readonly string[];
 }
 
 /** Work that runs alone on the write connection, inside a transaction of its own. */
@@ -95,6 +97,10 @@ export interface WriteQueueOptions {
   onEventsLogged?: (count: number) => void;
   /** Closed segments waiting for a load at which writes are rejected. @default 20 */
   maxUnloadedSegments?: number;
+  /** `hashSessionId` of the sessions erased before this queue started. */
+  erasedSessionHmacs?: Iterable<string>;
+  /** Returns the `hashSessionId` of a session id, to find it among the erased ones. */
+  hashSessionId?: (sessionId: string) => string;
 }
 
 interface Settlers {
@@ -148,6 +154,8 @@ export class WriteQueue {
   readonly #maxUnloadedSegments: number;
   readonly #sessionCache = new BoundedCache<string, SessionRow>(10_000);
   readonly #erasedSessionIds = new BoundedCache<string, true>(MAX_ERASED_SESSION_IDS);
+  readonly #erasedSessionHmacs: Set<string>;
+  readonly #hashSessionId: ((sessionId: string) => string) | undefined;
   /** Latest state of each session that a logged group changed, until a load writes it to DuckDB. */
   readonly #unloadedSessions = new Map<string, SessionRow>();
   /** Rows of each log segment that is not loaded yet, by segment sequence number. */
@@ -173,6 +181,8 @@ export class WriteQueue {
     this.#onLoadError = options.onLoadError ?? (() => {});
     this.#onEventsLogged = options.onEventsLogged ?? (() => {});
     this.#maxUnloadedSegments = options.maxUnloadedSegments ?? MAX_UNLOADED_SEGMENTS;
+    this.#erasedSessionHmacs = new Set(options.erasedSessionHmacs ?? []);
+    this.#hashSessionId = options.hashSessionId;
   }
 
   /**
@@ -306,6 +316,7 @@ export class WriteQueue {
         this.#erasedSessionIds.set(id, true);
         this.#liveEventIds.forgetSession(id);
       }
+      for (const hmac of result.erasedSessionHmacs ?? []) this.#erasedSessionHmacs.add(hmac);
       item.resolve(result.value);
     } catch (error) {
       item.reject(error);
@@ -510,9 +521,15 @@ export class WriteQueue {
         return this.#unloadedSessions.get(id) ?? this.#sessionCache.get(id);
       },
       hasLiveEvent: (sessionId, id) => this.#liveEventIds.has(sessionId, id),
-      isErased: (id) => this.#erasedSessionIds.has(id),
+      isErased: (id) => this.#erasedSessionIds.has(id) || this.#isErasedBefore(id),
       nextAuditSeq: this.#nextAuditSeq,
     };
+  }
+
+  /** Returns whether an erasure stored the session's HMAC, in this run or an earlier one. */
+  #isErasedBefore(sessionId: string): boolean {
+    if (this.#erasedSessionHmacs.size === 0 || !this.#hashSessionId) return false;
+    return this.#erasedSessionHmacs.has(this.#hashSessionId(sessionId));
   }
 
   /** Copies a group into the state in memory. `seq` is the log segment it was appended to. */
