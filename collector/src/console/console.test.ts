@@ -307,7 +307,9 @@ describe('admin console', () => {
       sessionLimitBehavior: 'terminate_oldest',
     });
     expect(conflict.status).toBe(400);
-    expect(await conflict.text()).toContain('Settings not saved: ');
+    const conflictPage = await conflict.text();
+    expect(conflictPage).toContain('Settings not saved: ');
+    expect(conflictPage).toMatch(/id="idleTimeoutMinutes"[^>]*aria-invalid="true"/);
     const page = await (
       await request('/console/settings?saved=1', { cookie: admin.cookie })
     ).text();

@@ -34,6 +34,8 @@ export interface FieldError {
 export const FIELD_OF_SETTING: Record<string, SettingsField> = {
   enabled: 'enabled',
   idleTimeoutMs: 'idleTimeoutMinutes',
+  // The form has no warning field, and the warning must end before the idle timeout.
+  warningMs: 'idleTimeoutMinutes',
   absoluteTimeoutMs: 'absoluteTimeoutHours',
   maxSessionsPerUser: 'maxSessionsPerUser',
   sessionLimitBehavior: 'sessionLimitBehavior',
