@@ -176,7 +176,10 @@ export const terminateUserReplySchema = z.object({
 /** The settings as the admin API returns them. */
 export const settingsReplySchema = z.object({
   settings: sessionSettingsSchema,
-  liveSessions: z.number().optional().describe('Live sessions the change was applied to (PUT only)'),
+  liveSessions: z
+    .number()
+    .optional()
+    .describe('Live sessions checked against the new settings, which is every live session (PUT only)'),
 });
 
 /** A custom policy as the admin API returns it. */

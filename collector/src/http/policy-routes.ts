@@ -233,7 +233,13 @@ function registerUserGroupRoutes(
   deps: { service: SessionService; policies: PolicyService },
 ): void {
   const { service, policies } = deps;
-  const groupReply = z.object({ userId: z.string(), userGroup: z.string().nullable(), liveSessions: z.number() });
+  const groupReply = z.object({
+    userId: z.string(),
+    userGroup: z.string().nullable(),
+    liveSessions: z
+      .number()
+      .describe('Live sessions checked against the policies after the change, which is every live session'),
+  });
 
   defineRoute(
     app,
