@@ -125,6 +125,7 @@ export function createCollector(options: CollectorOptions): Hono<AppEnv> {
     origins: originRules,
     storage,
     pingIntervalMs: options.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS,
+    streamsPerAddress: config.streamsPerAddress,
   });
   registerAdminRoutes(app, docs, { service, storage });
   registerUserDataRoutes(app, docs, { service, storage, now });

@@ -109,6 +109,7 @@ describe('loadConfig', () => {
       [{ MAX_TABS: 'many' }, /^MAX_TABS must be an integer from 1 to 1000/],
       [{ MAX_INGEST_ERRORS: '99' }, /^MAX_INGEST_ERRORS must be an integer from 100 to 1000000, received "99"/],
       [{ DUCKDB_REOPEN_EVENTS: '-5' }, /^DUCKDB_REOPEN_EVENTS must be an integer from 0 to 1000000000/],
+      [{ STREAMS_PER_ADDRESS: 'many' }, /^STREAMS_PER_ADDRESS must be an integer from 0 to 1000000/],
       [{ SESSION_LIMIT_BEHAVIOR: 'deny' }, /^SESSION_LIMIT_BEHAVIOR must be one of reject, terminate_oldest/],
       [
         { ADMIN_TOKEN: 'same-token-0123456789', ANALYST_TOKEN: 'same-token-0123456789' },

@@ -56,6 +56,11 @@ export interface Config {
   rateLimitPerIp: number;
   /** Batches per minute one app id may send, or 0 for no limit. @default 60000 */
   rateLimitPerApp: number;
+  /**
+   * Session streams one client address may hold open at once, or 0 for no
+   * limit. Loopback addresses are not limited, as for `rateLimitPerIp`. @default 200
+   */
+  streamsPerAddress: number;
   /** A session ends after this long without activity. @default 30 min */
   idleTimeoutMs: number;
   /** A session ends this long after it started, whatever its activity. @default 12 h */
@@ -195,6 +200,7 @@ const envSchema = z.object({
   TRUST_PROXY: trustProxyVariable,
   RATE_LIMIT_PER_IP: wholeNumber('RATE_LIMIT_PER_IP', 1200, 0, 10_000_000),
   RATE_LIMIT_PER_APP: wholeNumber('RATE_LIMIT_PER_APP', 60_000, 0, 100_000_000),
+  STREAMS_PER_ADDRESS: wholeNumber('STREAMS_PER_ADDRESS', 200, 0, 1_000_000),
   ANALYST_TOKEN: z
     .string()
     .optional()
@@ -315,6 +321,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     trustProxyHops: parsed.TRUST_PROXY,
     rateLimitPerIp: parsed.RATE_LIMIT_PER_IP,
     rateLimitPerApp: parsed.RATE_LIMIT_PER_APP,
+    streamsPerAddress: parsed.STREAMS_PER_ADDRESS,
     idleTimeoutMs: parsed.IDLE_TIMEOUT_MS,
     absoluteTimeoutMs: parsed.ABSOLUTE_TIMEOUT_MS,
     warningMs: parsed.WARNING_MS,

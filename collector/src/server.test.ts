@@ -193,6 +193,51 @@ describe('startServer', () => {
     expect(second).toMatchObject({ state: 'ended', endReason: 'terminated', endedAt: T0 + 60_000 });
   });
 
+  it('streams per client address capped', async () => {
+    const { logger } = createMemoryLogger();
+    const config = testConfig(join(dir, 'capped'), { TRUST_PROXY: 'true', STREAMS_PER_ADDRESS: '2' });
+    const capped = await startServer(config, { logger, now: clock.now, pingIntervalMs: 50 });
+    const open = (address: string) =>
+      fetch(`${capped.url}/v1/sessions/session-0001/stream`, { headers: { 'x-forwarded-for': address } });
+
+    try {
+      const batch = await fetch(`${capped.url}/v1/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(batchOf([activity('event-0001', T0)])),
+      });
+      expect(batch.status).toBe(200);
+      const first = new SseReader(await open('203.0.113.5'));
+      const second = new SseReader(await open('203.0.113.5'));
+      await first.nextState();
+      await second.nextState();
+
+      const refused = await open('203.0.113.5');
+      const otherAddress = await open('203.0.113.6');
+      await first.cancel();
+      // The server releases the slot once it sees the closed connection.
+      let reopened = await open('203.0.113.5');
+      for (let attempt = 0; attempt < 50 && reopened.status === 429; attempt += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        reopened = await open('203.0.113.5');
+      }
+
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get('retry-after')).toBe('30');
+      expect(await refused.json()).toMatchObject({
+        code: 'rate_limited',
+        message: expect.stringContaining('203.0.113.5 already holds 2 open session streams (STREAMS_PER_ADDRESS)'),
+      });
+      expect(otherAddress.status).toBe(200);
+      expect(reopened.status).toBe(200);
+      await otherAddress.body?.cancel();
+      await reopened.body?.cancel();
+      await second.cancel();
+    } finally {
+      await capped.close();
+    }
+  });
+
   it('stream sends ping comments', async () => {
     await post(batchOf([activity('event-0001', T0)]));
     const stream = new SseReader(await fetch(`${server.url}/v1/sessions/session-0001/stream`));

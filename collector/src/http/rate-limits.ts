@@ -99,7 +99,7 @@ function sendLimited(
 }
 
 /** Returns whether an address is 127.0.0.0/8 or ::1; `clientAddress` has IPv4-mapped ones unmapped. */
-function isLoopback(address: string): boolean {
+export function isLoopback(address: string): boolean {
   return address.startsWith('127.') || address === '::1';
 }
 

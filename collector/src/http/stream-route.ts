@@ -7,6 +7,7 @@ import type { StreamHub } from '../stream-hub.js';
 import type { AppEnv } from './app-env.js';
 import { sendError } from './errors.js';
 import { checkAppOrigin, type OriginRules } from './origins.js';
+import { isLoopback } from './rate-limits.js';
 
 /** Interval of `: ping` comments, which keep proxies from closing an idle stream. */
 export const DEFAULT_PING_INTERVAL_MS = 15_000;
@@ -20,13 +21,21 @@ export interface StreamRouteOptions {
   origins: OriginRules;
   /** Reads the session's app id for the origin check. */
   storage: Pick<Storage, 'getSession'>;
+  /** Streams one non-loopback client address may hold open at once, or 0 for no limit. */
+  streamsPerAddress: number;
 }
+
+/** Retry-After of a stream refused because its address holds too many, in seconds. */
+const STREAM_RETRY_AFTER_SECONDS = 30;
 
 /**
  * Registers `GET /v1/sessions/:id/stream`: a server-sent event stream that
  * sends `event: state` with the current SessionState, then one per change.
  */
 export function registerStreamRoute(app: Hono<AppEnv>, options: StreamRouteOptions): void {
+  // Each open stream holds a socket, so one address cannot hold an unbounded number.
+  const openByAddress = new Map<string, number>();
+
   app.get('/v1/sessions/:id/stream', async (c) => {
     const id = c.req.param('id');
     c.set('sessionId', id);
@@ -35,7 +44,24 @@ export function registerStreamRoute(app: Hono<AppEnv>, options: StreamRouteOptio
     const refusal = await checkStreamOrigin(c, id, options);
     if (refusal) return refusal;
 
-    return streamSSE(c, (stream) => runStream(stream, id, initial, options));
+    const address = c.get('clientAddress');
+    const isLimited = options.streamsPerAddress > 0 && address !== undefined && !isLoopback(address);
+    if (isLimited && (openByAddress.get(address) ?? 0) >= options.streamsPerAddress) {
+      c.header('Retry-After', String(STREAM_RETRY_AFTER_SECONDS));
+      const message =
+        `Client address ${address} already holds ${options.streamsPerAddress} open session streams ` +
+        `(STREAMS_PER_ADDRESS); close one, or retry after ${STREAM_RETRY_AFTER_SECONDS} s`;
+      return sendError(c, 429, 'rate_limited', message);
+    }
+    if (isLimited) openByAddress.set(address, (openByAddress.get(address) ?? 0) + 1);
+    const release = () => {
+      if (!isLimited) return;
+      const count = (openByAddress.get(address) ?? 1) - 1;
+      if (count > 0) openByAddress.set(address, count);
+      else openByAddress.delete(address);
+    };
+
+    return streamSSE(c, (stream) => runStream(stream, id, initial, options).finally(release));
   });
 }
 
