@@ -215,7 +215,7 @@ describe('startServer', () => {
       const refused = await open('203.0.113.5');
       const otherAddress = await open('203.0.113.6');
       await first.cancel();
-      // The server releases the slot once it sees the closed connection.
+      // The server frees the slot once it notices the closed connection.
       let reopened = await open('203.0.113.5');
       for (let attempt = 0; attempt < 50 && reopened.status === 429; attempt += 1) {
         await new Promise((resolve) => setTimeout(resolve, 20));
@@ -226,7 +226,7 @@ describe('startServer', () => {
       expect(refused.headers.get('retry-after')).toBe('30');
       expect(await refused.json()).toMatchObject({
         code: 'rate_limited',
-        message: expect.stringContaining('203.0.113.5 already holds 2 open session streams (STREAMS_PER_ADDRESS)'),
+        message: expect.stringContaining('203.0.113.5 already has 2 open session streams (STREAMS_PER_ADDRESS)'),
       });
       expect(otherAddress.status).toBe(200);
       expect(reopened.status).toBe(200);

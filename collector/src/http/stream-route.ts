@@ -7,7 +7,7 @@ import type { StreamHub } from '../stream-hub.js';
 import type { AppEnv } from './app-env.js';
 import { sendError } from './errors.js';
 import { checkAppOrigin, type OriginRules } from './origins.js';
-import { isLoopback } from './rate-limits.js';
+import { addressKey, isLoopback } from './rate-limits.js';
 
 /** Interval of `: ping` comments, which keep proxies from closing an idle stream. */
 export const DEFAULT_PING_INTERVAL_MS = 15_000;
@@ -25,7 +25,7 @@ export interface StreamRouteOptions {
   streamsPerAddress: number;
 }
 
-/** Retry-After of a stream refused because its address holds too many, in seconds. */
+/** Retry-After of a stream rejected because its address has too many open, in seconds. */
 const STREAM_RETRY_AFTER_SECONDS = 30;
 
 /**
@@ -33,7 +33,8 @@ const STREAM_RETRY_AFTER_SECONDS = 30;
  * sends `event: state` with the current SessionState, then one per change.
  */
 export function registerStreamRoute(app: Hono<AppEnv>, options: StreamRouteOptions): void {
-  // Each open stream holds a socket, so one address cannot hold an unbounded number.
+  // Each open stream keeps a socket, so one address may not open an unbounded number.
+  // IPv6 addresses count by /64 prefix, as for the rate limits.
   const openByAddress = new Map<string, number>();
 
   app.get('/v1/sessions/:id/stream', async (c) => {
@@ -46,19 +47,20 @@ export function registerStreamRoute(app: Hono<AppEnv>, options: StreamRouteOptio
 
     const address = c.get('clientAddress');
     const isLimited = options.streamsPerAddress > 0 && address !== undefined && !isLoopback(address);
-    if (isLimited && (openByAddress.get(address) ?? 0) >= options.streamsPerAddress) {
+    const key = address === undefined ? '' : addressKey(address);
+    if (isLimited && (openByAddress.get(key) ?? 0) >= options.streamsPerAddress) {
       c.header('Retry-After', String(STREAM_RETRY_AFTER_SECONDS));
       const message =
-        `Client address ${address} already holds ${options.streamsPerAddress} open session streams ` +
+        `Client address ${address} already has ${options.streamsPerAddress} open session streams ` +
         `(STREAMS_PER_ADDRESS); close one, or retry after ${STREAM_RETRY_AFTER_SECONDS} s`;
       return sendError(c, 429, 'rate_limited', message);
     }
-    if (isLimited) openByAddress.set(address, (openByAddress.get(address) ?? 0) + 1);
+    if (isLimited) openByAddress.set(key, (openByAddress.get(key) ?? 0) + 1);
     const release = () => {
       if (!isLimited) return;
-      const count = (openByAddress.get(address) ?? 1) - 1;
-      if (count > 0) openByAddress.set(address, count);
-      else openByAddress.delete(address);
+      const count = (openByAddress.get(key) ?? 1) - 1;
+      if (count > 0) openByAddress.set(key, count);
+      else openByAddress.delete(key);
     };
 
     return streamSSE(c, (stream) => runStream(stream, id, initial, options).finally(release));
