@@ -276,6 +276,32 @@ describe('admin console', () => {
     );
   });
 
+  it('settings form marks every invalid field', async () => {
+    const admin = await signIn(TEST_ADMIN_TOKEN);
+
+    const response = await postForm(
+      '/console/settings',
+      {
+        _csrf: admin.csrf,
+        idleTimeoutMinutes: '-5',
+        absoluteTimeoutHours: '12',
+        maxSessionsPerUser: 'abc',
+        sessionLimitBehavior: 'deny',
+      },
+      admin.cookie,
+    );
+
+    expect(response.status).toBe(400);
+    const page = await response.text();
+    expect(page).toContain('Settings not saved: fix the fields marked below.');
+    expect(page).toMatch(/id="idleTimeoutMinutes"[^>]*aria-invalid="true"/);
+    expect(page).toMatch(/id="maxSessionsPerUser"[^>]*aria-invalid="true"/);
+    expect(page).toMatch(/id="sessionLimitBehavior"[^>]*aria-invalid="true"/);
+    expect(page).not.toMatch(/id="absoluteTimeoutHours"[^>]*aria-invalid="true"/);
+    expect(page).toContain('received &quot;abc&quot;');
+    expect(page).toContain('Choose reject or terminate_oldest.');
+  });
+
   it('settings save through admin api', async () => {
     const admin = await signIn(TEST_ADMIN_TOKEN);
     const form = {

@@ -88,8 +88,9 @@ function parseDuration(
   return ms;
 }
 
-/** Validates form values and converts them to a settings update, or returns the first field error. */
-export function toSettingsPatch(values: SettingsFormValues): EditableSettings | FieldError {
+/** Validates form values and converts them to a settings update, or returns every field error. */
+export function toSettingsPatch(values: SettingsFormValues): EditableSettings | FieldError[] {
+  const errors: FieldError[] = [];
   const idle = parseDuration(
     values.idleTimeoutMinutes,
     'idleTimeoutMinutes',
@@ -97,7 +98,7 @@ export function toSettingsPatch(values: SettingsFormValues): EditableSettings | 
     MINUTE_MS,
     'minutes',
   );
-  if (typeof idle !== 'number') return idle;
+  if (typeof idle !== 'number') errors.push(idle);
   const absolute = parseDuration(
     values.absoluteTimeoutHours,
     'absoluteTimeoutHours',
@@ -105,7 +106,7 @@ export function toSettingsPatch(values: SettingsFormValues): EditableSettings | 
     HOUR_MS,
     'hours',
   );
-  if (typeof absolute !== 'number') return absolute;
+  if (typeof absolute !== 'number') errors.push(absolute);
 
   let maxSessionsPerUser: number | null = null;
   if (values.maxSessionsPerUser !== '') {
@@ -113,17 +114,18 @@ export function toSettingsPatch(values: SettingsFormValues): EditableSettings | 
     const value = Number(values.maxSessionsPerUser);
     if (!Number.isInteger(value) || value < min || value > max) {
       const message = `Enter a whole number from ${min} to ${max}, or leave it empty for no limit; received "${values.maxSessionsPerUser}".`;
-      return { field: 'maxSessionsPerUser', message };
+      errors.push({ field: 'maxSessionsPerUser', message });
     }
     maxSessionsPerUser = value;
   }
 
   const behavior = SESSION_LIMIT_BEHAVIORS.find((name) => name === values.sessionLimitBehavior);
   if (!behavior) {
-    return {
-      field: 'sessionLimitBehavior',
-      message: `Choose ${SESSION_LIMIT_BEHAVIORS.join(' or ')}.`,
-    };
+    errors.push({ field: 'sessionLimitBehavior', message: `Choose ${SESSION_LIMIT_BEHAVIORS.join(' or ')}.` });
+  }
+  // The type checks repeat what `errors` records, so that TypeScript narrows the values.
+  if (typeof idle !== 'number' || typeof absolute !== 'number' || !behavior || errors.length > 0) {
+    return errors;
   }
   return {
     enabled: values.enabled,

@@ -23,21 +23,23 @@ import {
 interface SettingsPageProps {
   session: ConsoleSession;
   values: SettingsFormValues;
-  error?: FieldError;
+  errors?: FieldError[];
   notice?: { kind: 'info' | 'error'; text: string };
 }
 
-function FieldMessage(props: { field: SettingsField; error: FieldError | undefined }) {
-  if (props.error?.field !== props.field) return null;
+function FieldMessage(props: { field: SettingsField; errors: FieldError[] }) {
+  const error = props.errors.find((entry) => entry.field === props.field);
+  if (!error) return null;
   return (
     <p class="field-error" id={`${props.field}-error`} role="alert">
-      {props.error.message}
+      {error.message}
     </p>
   );
 }
 
-function SettingsPage({ session, values, error, notice }: SettingsPageProps) {
-  const invalid = (field: SettingsField) => (error?.field === field ? 'true' : undefined);
+function SettingsPage({ session, values, errors = [], notice }: SettingsPageProps) {
+  const invalid = (field: SettingsField) =>
+    errors.some((entry) => entry.field === field) ? 'true' : undefined;
   return (
     <Layout title="Settings" viewer={viewerOf(session)} current="/console/settings">
       {notice && <Notice kind={notice.kind}>{notice.text}</Notice>}
@@ -59,7 +61,7 @@ function SettingsPage({ session, values, error, notice }: SettingsPageProps) {
           <p class="hint">
             Switching this off ends every live session and stops tracking in every app.
           </p>
-          <FieldMessage field="enabled" error={error} />
+          <FieldMessage field="enabled" errors={errors} />
         </div>
 
         <div class="field">
@@ -71,7 +73,7 @@ function SettingsPage({ session, values, error, notice }: SettingsPageProps) {
             value={values.idleTimeoutMinutes}
             aria-invalid={invalid('idleTimeoutMinutes')}
           />
-          <FieldMessage field="idleTimeoutMinutes" error={error} />
+          <FieldMessage field="idleTimeoutMinutes" errors={errors} />
         </div>
 
         <div class="field">
@@ -83,7 +85,7 @@ function SettingsPage({ session, values, error, notice }: SettingsPageProps) {
             value={values.absoluteTimeoutHours}
             aria-invalid={invalid('absoluteTimeoutHours')}
           />
-          <FieldMessage field="absoluteTimeoutHours" error={error} />
+          <FieldMessage field="absoluteTimeoutHours" errors={errors} />
         </div>
 
         <div class="field">
@@ -99,7 +101,7 @@ function SettingsPage({ session, values, error, notice }: SettingsPageProps) {
           <p class="hint">
             Leave empty for no limit. Sessions without a user id are never limited.
           </p>
-          <FieldMessage field="maxSessionsPerUser" error={error} />
+          <FieldMessage field="maxSessionsPerUser" errors={errors} />
         </div>
 
         <div class="field">
@@ -119,7 +121,7 @@ function SettingsPage({ session, values, error, notice }: SettingsPageProps) {
               End the user's oldest session
             </option>
           </select>
-          <FieldMessage field="sessionLimitBehavior" error={error} />
+          <FieldMessage field="sessionLimitBehavior" errors={errors} />
         </div>
 
         <button type="submit" class="primary">
@@ -166,14 +168,14 @@ export function registerSettingsRoutes(context: ConsoleContext): void {
 
     const values = readForm(form);
     const patch = toSettingsPatch(values);
-    if ('field' in patch) {
+    if (Array.isArray(patch)) {
       const notice = {
         kind: 'error' as const,
-        text: 'Settings not saved: fix the field marked below.',
+        text: `Settings not saved: fix the ${patch.length === 1 ? 'field' : 'fields'} marked below.`,
       };
       return renderPage(
         c,
-        <SettingsPage session={session} values={values} error={patch} notice={notice} />,
+        <SettingsPage session={session} values={values} errors={patch} notice={notice} />,
         400,
       );
     }
@@ -186,11 +188,11 @@ export function registerSettingsRoutes(context: ConsoleContext): void {
     const message = String(
       response.body?.message ?? `the admin API returned status ${response.status}`,
     );
-    const error = field ? { field, message: `${issue.message}` } : undefined;
+    const errors = field ? [{ field, message: `${issue.message}` }] : [];
     const notice = { kind: 'error' as const, text: `Settings not saved: ${message}` };
     return renderPage(
       c,
-      <SettingsPage session={session} values={values} error={error} notice={notice} />,
+      <SettingsPage session={session} values={values} errors={errors} notice={notice} />,
       400,
     );
   });
