@@ -336,6 +336,7 @@ describe('admin console', () => {
     const conflictPage = await conflict.text();
     expect(conflictPage).toContain('Settings not saved: ');
     expect(conflictPage).toMatch(/id="idleTimeoutMinutes"[^>]*aria-invalid="true"/);
+    expect(conflictPage).toContain('Enter more than 1 minute: the idle warning (WARNING_MS)');
     const page = await (
       await request('/console/settings?saved=1', { cookie: admin.cookie })
     ).text();

@@ -88,8 +88,15 @@ function parseDuration(
   return ms;
 }
 
-/** Validates form values and converts them to a settings update, or returns every field error. */
-export function toSettingsPatch(values: SettingsFormValues): EditableSettings | FieldError[] {
+/**
+ * Validates form values and converts them to a settings update, or returns
+ * every field error. `warningMs` is the saved idle warning, which the form does
+ * not edit and which the idle timeout must exceed.
+ */
+export function toSettingsPatch(
+  values: SettingsFormValues,
+  warningMs?: number,
+): EditableSettings | FieldError[] {
   const errors: FieldError[] = [];
   const idle = parseDuration(
     values.idleTimeoutMinutes,
@@ -98,7 +105,18 @@ export function toSettingsPatch(values: SettingsFormValues): EditableSettings | 
     MINUTE_MS,
     'minutes',
   );
-  if (typeof idle !== 'number') errors.push(idle);
+  if (typeof idle !== 'number') {
+    errors.push(idle);
+  } else if (warningMs !== undefined && idle <= warningMs) {
+    const minutes = Math.round((warningMs / MINUTE_MS) * 1e4) / 1e4;
+    const warning = `${minutes} ${minutes === 1 ? 'minute' : 'minutes'}`;
+    errors.push({
+      field: 'idleTimeoutMinutes',
+      message:
+        `Enter more than ${warning}: the idle warning (WARNING_MS) comes that long before the timeout; ` +
+        `received "${values.idleTimeoutMinutes}".`,
+    });
+  }
   const absolute = parseDuration(
     values.absoluteTimeoutHours,
     'absoluteTimeoutHours',

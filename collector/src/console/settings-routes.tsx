@@ -136,7 +136,7 @@ function SettingsPage({ session, values, errors = [], notice }: SettingsPageProp
 async function loadSettings(context: ConsoleContext, session: ConsoleSession) {
   const response = await callApi(context, session, 'GET', '/v1/admin/settings');
   if (response.status !== 200) return undefined;
-  return (response.body?.settings ?? response.body) as EditableSettings;
+  return (response.body?.settings ?? response.body) as EditableSettings & { warningMs?: number };
 }
 
 /** Registers the Settings page (admin only): `GET` and `POST /console/settings`. */
@@ -167,7 +167,7 @@ export function registerSettingsRoutes(context: ConsoleContext): void {
     if (rejection) return rejection;
 
     const values = readForm(form);
-    const patch = toSettingsPatch(values);
+    const patch = toSettingsPatch(values, (await loadSettings(context, session))?.warningMs);
     if (Array.isArray(patch)) {
       const notice = {
         kind: 'error' as const,
