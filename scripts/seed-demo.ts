@@ -16,7 +16,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { runMigrations } from '../collector/src/storage/migrations.js';
-import { canonicalPath, lockDatabase } from '../collector/src/storage/database-lock.js';
+import { canonicalPath, isLockConflict, lockDatabase } from '../collector/src/storage/database-lock.js';
 import { ENGAGED_GAP_MAX_MS } from '../collector/src/session-rules.js';
 
 const MINUTE_MS = 60_000;
@@ -300,7 +300,7 @@ export async function seedDemo(options: SeedOptions): Promise<SeedProgress> {
   await mkdir(dirname(resolve(o.databasePath)), { recursive: true });
   // Takes the collector's lock file, because a running collector releases DuckDB's lock while it reopens the file.
   const lock = await lockDatabase(await canonicalPath(o.databasePath)).catch((error: Error) => {
-    if (!error.message.startsWith('Another collector holds')) throw error;
+    if (!isLockConflict(error.cause)) throw error;
     const message = `Another collector holds ${resolve(o.databasePath)}; stop it, or seed another file with --database`;
     throw new Error(message, { cause: error });
   });

@@ -212,7 +212,7 @@ describe('startServer', () => {
       await first.nextState();
       await second.nextState();
 
-      const refused = await open('203.0.113.5');
+      const rejected = await open('203.0.113.5');
       const otherAddress = await open('203.0.113.6');
       await first.cancel();
       // The server frees the slot once it notices the closed connection.
@@ -222,9 +222,9 @@ describe('startServer', () => {
         reopened = await open('203.0.113.5');
       }
 
-      expect(refused.status).toBe(429);
-      expect(refused.headers.get('retry-after')).toBe('30');
-      expect(await refused.json()).toMatchObject({
+      expect(rejected.status).toBe(429);
+      expect(rejected.headers.get('retry-after')).toBe('30');
+      expect(await rejected.json()).toMatchObject({
         code: 'rate_limited',
         message: expect.stringContaining('203.0.113.5 already has 2 open session streams (STREAMS_PER_ADDRESS)'),
       });

@@ -129,7 +129,7 @@ function seededRandom(seed: number): () => number {
 }
 
 /**
- * The index's contract kept with strings: a live session holds the ids it
+ * The index's contract kept with strings: a live session has the ids it
  * added until it is forgotten.
  */
 class ModelIndex {
